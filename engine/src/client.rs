@@ -1,0 +1,238 @@
+//! The client: local operations and sync cycles over any [`LocalStore`] and
+//! [`Transport`]. It is generic and pure of browser APIs, so the whole client
+//! runs under `cargo test` with the memory store and a fake server; the browser
+//! edge only supplies IndexedDB, fetch, ids and the clock.
+
+use serde_json::Value;
+
+use crate::{
+    error::EngineError,
+    event::Event,
+    http::{HttpRequest, HttpResponse, TransportError},
+    local::{self, WriteContext, WriteOutcome},
+    model::{Body, ConflictRecord, DocRecord},
+    protocol::wire::Seq,
+    store::{DocQuery, LocalStore, META_CHECKPOINT},
+    sync::{
+        plan::Applied,
+        session::{Step, SyncSession},
+        SyncConfig, SyncReport,
+    },
+};
+
+/// Sends requests to the remote database.
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    /// Performs one request.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+/// What the client needs from its environment besides storage and network.
+pub trait Environment {
+    /// Milliseconds since the epoch.
+    fn now(&self) -> f64;
+    /// A fresh unique id (UUID v7 in the browser), for documents and messages.
+    fn new_id(&self) -> String;
+}
+
+/// Client options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientConfig {
+    /// The largest serialised document accepted locally, in bytes.
+    pub max_document_bytes: usize,
+    /// Sync tunables.
+    pub sync: SyncConfig,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            max_document_bytes: 1_000_000,
+            sync: SyncConfig::default(),
+        }
+    }
+}
+
+/// A local database bound to a store.
+#[derive(Debug)]
+pub struct Client<S> {
+    store: S,
+    config: ClientConfig,
+}
+
+/// A write's result and the events to emit for it.
+pub type Written = (WriteOutcome, Vec<Event>);
+
+impl<S: LocalStore> Client<S> {
+    /// A client over `store`.
+    pub fn new(store: S, config: ClientConfig) -> Self {
+        Client { store, config }
+    }
+
+    /// The store, for reads the client does not wrap.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The options.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    fn context(&self, env: &impl Environment) -> WriteContext {
+        WriteContext {
+            now: env.now(),
+            message_id: env.new_id(),
+            max_document_bytes: self.config.max_document_bytes,
+        }
+    }
+
+    /// Writes a document locally and queues it, atomically.
+    pub async fn put(&self, doc: Value, env: &impl Environment) -> Result<Written, EngineError> {
+        let (id, body) =
+            local::validate_document(doc, || env.new_id(), self.config.max_document_bytes)?;
+        let ctx = self.context(env);
+        self.store
+            .transact(&[id.clone()], |snapshot| {
+                let (batch, outcome, events) = local::plan_put(&snapshot, &id, body, &ctx);
+                Ok::<_, EngineError>((batch, (outcome, events)))
+            })
+            .await
+    }
+
+    /// Deletes a document locally (a tombstone to push) and queues it, atomically.
+    pub async fn delete(&self, id: &str, env: &impl Environment) -> Result<Written, EngineError> {
+        local::validate_id(id)?;
+        let ctx = self.context(env);
+        self.store
+            .transact(&[id.to_owned()], |snapshot| {
+                let (batch, outcome, events) = local::plan_delete(&snapshot, id, &ctx)?;
+                Ok((batch, (outcome, events)))
+            })
+            .await
+    }
+
+    /// Resolves a conflict with `body` (`None` for a deletion), as a new change
+    /// based on the remote revision.
+    pub async fn resolve(
+        &self,
+        id: &str,
+        body: Option<Value>,
+        env: &impl Environment,
+    ) -> Result<Written, EngineError> {
+        local::validate_id(id)?;
+        let body = match body {
+            None => None,
+            Some(value) => {
+                let (_, body) = local::validate_document(
+                    value,
+                    || id.to_owned(),
+                    self.config.max_document_bytes,
+                )?;
+                Some(body)
+            }
+        };
+        let ctx = self.context(env);
+        self.store
+            .transact(&[id.to_owned()], |snapshot| {
+                let (batch, outcome, events) = local::plan_resolve(&snapshot, id, body, &ctx)?;
+                Ok((batch, (outcome, events)))
+            })
+            .await
+    }
+
+    /// Drops local changes to a document (its conflict, its queued or parked messages).
+    pub async fn discard_local(
+        &self,
+        id: &str,
+        env: &impl Environment,
+    ) -> Result<Written, EngineError> {
+        local::validate_id(id)?;
+        let now = env.now();
+        self.store
+            .transact(&[id.to_owned()], |snapshot| {
+                let (batch, outcome, events) = local::plan_discard_local(&snapshot, id, now)?;
+                Ok((batch, (outcome, events)))
+            })
+            .await
+    }
+
+    /// One document, tombstones included.
+    pub async fn get(&self, id: &str) -> Result<Option<DocRecord>, EngineError> {
+        local::validate_id(id)?;
+        Ok(self.store.get_doc(id).await?)
+    }
+
+    /// Documents matching `query`.
+    pub async fn all(&self, query: &DocQuery) -> Result<Vec<DocRecord>, EngineError> {
+        Ok(self.store.list_docs(query).await?)
+    }
+
+    /// Outbox messages not yet accepted by the server (queued, in flight or parked).
+    pub async fn pending_count(&self) -> Result<u64, EngineError> {
+        Ok(self.store.outbox_len().await?)
+    }
+
+    /// Open conflicts.
+    pub async fn conflicts(&self) -> Result<Vec<ConflictRecord>, EngineError> {
+        Ok(self.store.conflicts().await?)
+    }
+
+    /// Runs one sync cycle: push the outbox, fetch conflicting server sides, pull
+    /// changes. Events are handed to `emit` after each transaction commits.
+    /// Network and server failures end the cycle and are reported in the
+    /// [`SyncReport`]; only local storage failures are returned as errors.
+    pub async fn sync(
+        &self,
+        transport: &impl Transport,
+        env: &impl Environment,
+        remote_known: bool,
+        mut emit: impl FnMut(Vec<Event>),
+    ) -> Result<(SyncReport, bool), EngineError> {
+        let checkpoint = self.store.get_meta(META_CHECKPOINT).await?.map(Seq);
+        let mut session = SyncSession::new(self.config.sync.clone(), checkpoint, remote_known);
+        let mut step = session.start();
+        loop {
+            step = match step {
+                Step::LoadOutbox { after, limit } => {
+                    let messages = self.store.outbox(after, limit).await?;
+                    session.on_outbox(messages)
+                }
+                Step::Send(request) => {
+                    let response = transport.send(request).await;
+                    session.on_response(response)
+                }
+                Step::Apply(plan) => {
+                    let ids = plan.ids();
+                    let now = env.now();
+                    let applied: Applied = self
+                        .store
+                        .transact(&ids, |snapshot| {
+                            Ok::<_, EngineError>(plan.apply(snapshot, now))
+                        })
+                        .await?;
+                    let next = session.on_applied(&applied);
+                    if !applied.events.is_empty() {
+                        emit(applied.events);
+                    }
+                    next
+                }
+                Step::Done(report) => return Ok((report, session.remote_ready())),
+            };
+        }
+    }
+}
+
+/// Turns a stored record into the JSON document the app sees: the body plus
+/// `_id`, `_rev` and `_deleted`.
+pub fn document_json(doc: &DocRecord) -> Value {
+    let mut map: Body = doc.local.clone();
+    map.insert("_id".into(), doc.id.clone().into());
+    if let Some(rev) = &doc.rev {
+        map.insert("_rev".into(), rev.to_string().into());
+    }
+    if doc.deleted {
+        map.insert("_deleted".into(), true.into());
+    }
+    Value::Object(map)
+}

@@ -1,0 +1,66 @@
+//! Errors of the engine, each with the stable code JavaScript sees.
+
+use thiserror::Error;
+
+/// A failure of a store backend (IndexedDB, memory).
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum StoreError {
+    /// The browser refused to store more data.
+    #[error("storage quota exceeded: {0}")]
+    QuotaExceeded(String),
+    /// The store was closed.
+    #[error("the local database is closed")]
+    Closed,
+    /// Any other backend failure, with the backend's words.
+    #[error("local storage failed: {0}")]
+    Backend(String),
+    /// A stored record could not be decoded.
+    #[error("a stored record is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Why an operation of the engine failed.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum EngineError {
+    /// The value is not an acceptable document.
+    #[error("invalid document: {0}")]
+    InvalidDocument(String),
+    /// The document id is not acceptable.
+    #[error("invalid document id: {0}")]
+    InvalidId(String),
+    /// The document is larger than the configured limit.
+    #[error("document {id} is {size} bytes, over the limit of {limit}")]
+    DocumentTooLarge {
+        /// The document id.
+        id: String,
+        /// Its serialised size.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// No such document.
+    #[error("document not found: {0}")]
+    NotFound(String),
+    /// The operation needs a conflicted document and this one is not.
+    #[error("document {0} has no conflict to resolve")]
+    NotConflicted(String),
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl EngineError {
+    /// The stable code surfaced to JavaScript as `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::InvalidDocument(_) => "invalid_document",
+            EngineError::InvalidId(_) => "invalid_id",
+            EngineError::DocumentTooLarge { .. } => "document_too_large",
+            EngineError::NotFound(_) => "not_found",
+            EngineError::NotConflicted(_) => "not_conflicted",
+            EngineError::Store(StoreError::QuotaExceeded(_)) => "quota_exceeded",
+            EngineError::Store(StoreError::Closed) => "closed",
+            EngineError::Store(_) => "storage",
+        }
+    }
+}

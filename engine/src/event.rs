@@ -1,0 +1,78 @@
+//! Events the engine asks the edge to emit, after the transaction that caused
+//! them has committed.
+
+use serde::Serialize;
+
+use crate::{model::ConflictRecord, protocol::revision::Revision};
+
+/// Where a change came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// A write made through this client.
+    Local,
+    /// A change pulled from the server.
+    Remote,
+}
+
+/// How a document's pending change ended; resolves the `synced` promise of
+/// every write that coalesced into it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum Settlement {
+    /// The server took the change at this revision.
+    Accepted {
+        /// The new server revision.
+        rev: Revision,
+    },
+    /// The server had moved on; the app must resolve.
+    Conflict {
+        /// Both sides.
+        conflict: ConflictRecord,
+    },
+    /// The server refused the change for good; it is parked in the outbox.
+    Rejected {
+        /// What the server said.
+        error: RejectReason,
+    },
+}
+
+/// Why the server refused a change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectReason {
+    /// The stable code (`rejected`).
+    pub code: String,
+    /// The HTTP status, when the whole request was refused.
+    pub status: Option<u16>,
+    /// CouchDB's error name, e.g. `forbidden`, `too_large`.
+    pub error: String,
+    /// CouchDB's reason.
+    pub reason: String,
+}
+
+/// Something the app may want to know.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Event {
+    /// A document changed locally or remotely.
+    Change {
+        /// The document id.
+        id: String,
+        /// Local or remote.
+        origin: Origin,
+        /// True for a deletion.
+        deleted: bool,
+    },
+    /// A conflict was found (or its remote side moved on).
+    Conflict {
+        /// Both sides.
+        conflict: ConflictRecord,
+    },
+    /// A document's pending change was settled by the server.
+    Settled {
+        /// The document id.
+        id: String,
+        /// How it ended.
+        settlement: Settlement,
+    },
+}

@@ -1,0 +1,337 @@
+//! Local writes: validation and the pure plans that turn a put, a delete, a
+//! resolution or a discard into one atomic [`WriteBatch`].
+
+use serde_json::{json, Value};
+
+use crate::{
+    error::EngineError,
+    event::{Event, Origin},
+    model::{Body, ConflictRecord, DocRecord, DocStatus},
+    outbox::{MessageOp, MessageState, OutboxMessage},
+    protocol::ids::validate_doc_id,
+    store::{Snapshot, WriteBatch, META_OUTBOX_SEQ},
+};
+
+/// What a local write reports back to the app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteOutcome {
+    /// The document id.
+    pub id: String,
+    /// The last server revision known (unchanged by a local write).
+    pub rev: Option<String>,
+    /// The document's status after the write.
+    pub status: DocStatus,
+    /// True when the write left a change waiting to be pushed.
+    pub queued: bool,
+}
+
+/// The inputs a local write needs from outside the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteContext {
+    /// Milliseconds since the epoch.
+    pub now: f64,
+    /// A fresh unique id for a new outbox message.
+    pub message_id: String,
+    /// The largest serialised document accepted, in bytes.
+    pub max_document_bytes: usize,
+}
+
+/// Splits a document the app passed into its id and body, refusing what cannot
+/// be synced: non-objects, bad ids, unknown `_` members, oversize bodies.
+pub fn validate_document(
+    value: Value,
+    fallback_id: impl FnOnce() -> String,
+    max_document_bytes: usize,
+) -> Result<(String, Body), EngineError> {
+    let Value::Object(mut map) = value else {
+        return Err(EngineError::InvalidDocument(
+            "a document must be a plain object".into(),
+        ));
+    };
+    let id = match map.remove("_id") {
+        None => fallback_id(),
+        Some(Value::String(id)) => id,
+        Some(other) => {
+            return Err(EngineError::InvalidId(format!(
+                "_id must be a string, not {other}"
+            )));
+        }
+    };
+    validate_id(&id)?;
+    // The SDK tracks revisions itself; an `_rev` the app echoes back is ignored.
+    map.remove("_rev");
+    if let Some(key) = map.keys().find(|k| k.starts_with('_')) {
+        return Err(EngineError::InvalidDocument(format!(
+            "member {key} is reserved: names starting with _ are not allowed"
+        )));
+    }
+    let size = Value::Object(map.clone()).to_string().len();
+    if size > max_document_bytes {
+        return Err(EngineError::DocumentTooLarge {
+            id,
+            size,
+            limit: max_document_bytes,
+        });
+    }
+    Ok((id, map))
+}
+
+/// Checks an id the app passed to `get`, `delete` or `resolve`.
+pub fn validate_id(id: &str) -> Result<(), EngineError> {
+    if id.starts_with("_design/") || id.starts_with("_local/") {
+        return Err(EngineError::InvalidId(format!(
+            "{id}: ids starting with _ are reserved"
+        )));
+    }
+    validate_doc_id(id).map_err(|e| EngineError::InvalidId(format!("{id:?}: {e}")))
+}
+
+/// Queues `op` for the document: coalesces into its queued (or parked) message
+/// when there is one, or appends a new message behind an in-flight one.
+fn queue_change(
+    snapshot: &Snapshot,
+    batch: &mut WriteBatch,
+    doc: &DocRecord,
+    op: MessageOp,
+    ctx: &WriteContext,
+) {
+    let body = (op == MessageOp::Put).then(|| doc.local.clone());
+    let existing = snapshot
+        .messages_of(&doc.id)
+        .iter()
+        .rev()
+        .find(|m| m.state != MessageState::InFlight);
+    let message = match existing {
+        Some(m) => OutboxMessage {
+            op,
+            body,
+            state: MessageState::Queued,
+            attempts: 0,
+            last_error: None,
+            ..m.clone()
+        },
+        None => {
+            batch
+                .meta
+                .push((META_OUTBOX_SEQ.into(), json!(snapshot.next_seq + 1)));
+            OutboxMessage {
+                seq: snapshot.next_seq,
+                id: ctx.message_id.clone(),
+                doc_id: doc.id.clone(),
+                op,
+                base_rev: doc.rev.clone(),
+                body,
+                created_at: ctx.now,
+                attempts: 0,
+                last_error: None,
+                state: MessageState::Queued,
+            }
+        }
+    };
+    batch.put_messages.push(message);
+}
+
+/// Plans a put of `body` under `id`.
+pub fn plan_put(
+    snapshot: &Snapshot,
+    id: &str,
+    body: Body,
+    ctx: &WriteContext,
+) -> (WriteBatch, WriteOutcome, Vec<Event>) {
+    let mut batch = WriteBatch::default();
+    let mut doc = snapshot.docs.get(id).cloned().unwrap_or_else(|| DocRecord {
+        id: id.to_owned(),
+        rev: None,
+        base: None,
+        local: Body::new(),
+        status: DocStatus::Pending,
+        deleted: false,
+        updated_at: ctx.now,
+    });
+    doc.local = body;
+    doc.deleted = false;
+    doc.updated_at = ctx.now;
+    let queued = record_local_change(snapshot, &mut batch, &mut doc, MessageOp::Put, ctx);
+    let outcome = outcome_of(&doc, queued);
+    batch.put_docs.push(doc);
+    let events = vec![Event::Change {
+        id: id.to_owned(),
+        origin: Origin::Local,
+        deleted: false,
+    }];
+    (batch, outcome, events)
+}
+
+/// Plans a delete of `id`; a document never pushed is simply forgotten.
+pub fn plan_delete(
+    snapshot: &Snapshot,
+    id: &str,
+    ctx: &WriteContext,
+) -> Result<(WriteBatch, WriteOutcome, Vec<Event>), EngineError> {
+    let mut doc = match snapshot.docs.get(id) {
+        Some(doc) if !doc.deleted => doc.clone(),
+        _ => return Err(EngineError::NotFound(id.to_owned())),
+    };
+    let mut batch = WriteBatch::default();
+    let events = vec![Event::Change {
+        id: id.to_owned(),
+        origin: Origin::Local,
+        deleted: true,
+    }];
+    let messages = snapshot.messages_of(id);
+    let never_sent = doc.rev.is_none()
+        && doc.status == DocStatus::Pending
+        && messages.iter().all(|m| m.state != MessageState::InFlight);
+    if never_sent {
+        batch.delete_docs.push(id.to_owned());
+        batch.delete_messages.extend(messages.iter().map(|m| m.seq));
+        let outcome = WriteOutcome {
+            id: id.to_owned(),
+            rev: None,
+            status: DocStatus::Synced,
+            queued: false,
+        };
+        return Ok((batch, outcome, events));
+    }
+    doc.local = Body::new();
+    doc.deleted = true;
+    doc.updated_at = ctx.now;
+    let queued = record_local_change(snapshot, &mut batch, &mut doc, MessageOp::Delete, ctx);
+    let outcome = outcome_of(&doc, queued);
+    batch.put_docs.push(doc);
+    Ok((batch, outcome, events))
+}
+
+/// A conflicted document keeps its conflict and records the new local side;
+/// any other document becomes pending with a queued message.
+fn record_local_change(
+    snapshot: &Snapshot,
+    batch: &mut WriteBatch,
+    doc: &mut DocRecord,
+    op: MessageOp,
+    ctx: &WriteContext,
+) -> bool {
+    if doc.status == DocStatus::Conflicted {
+        if let Some(conflict) = snapshot.conflicts.get(&doc.id) {
+            let local = (!doc.deleted).then(|| doc.local.clone());
+            batch.put_conflicts.push(ConflictRecord {
+                local,
+                ..conflict.clone()
+            });
+            return false;
+        }
+    }
+    doc.status = DocStatus::Pending;
+    queue_change(snapshot, batch, doc, op, ctx);
+    true
+}
+
+fn outcome_of(doc: &DocRecord, queued: bool) -> WriteOutcome {
+    WriteOutcome {
+        id: doc.id.clone(),
+        rev: doc.rev.as_ref().map(ToString::to_string),
+        status: doc.status,
+        queued,
+    }
+}
+
+/// Plans the resolution of a conflict with `body` (`None` resolves to a
+/// deletion): a new change based on the remote revision.
+pub fn plan_resolve(
+    snapshot: &Snapshot,
+    id: &str,
+    body: Option<Body>,
+    ctx: &WriteContext,
+) -> Result<(WriteBatch, WriteOutcome, Vec<Event>), EngineError> {
+    let (Some(doc), Some(conflict)) = (snapshot.docs.get(id), snapshot.conflicts.get(id)) else {
+        return Err(EngineError::NotConflicted(id.to_owned()));
+    };
+    let mut batch = WriteBatch::default();
+    let deleted = body.is_none();
+    let mut doc = DocRecord {
+        rev: conflict.remote_rev.clone(),
+        base: conflict.remote.clone(),
+        local: body.unwrap_or_default(),
+        status: DocStatus::Pending,
+        deleted,
+        updated_at: ctx.now,
+        ..doc.clone()
+    };
+    batch.delete_conflicts.push(id.to_owned());
+    batch
+        .delete_messages
+        .extend(snapshot.messages_of(id).iter().map(|m| m.seq));
+    let resolved_snapshot = Snapshot {
+        next_seq: snapshot.next_seq,
+        ..Snapshot::default()
+    };
+    let op = if deleted {
+        MessageOp::Delete
+    } else {
+        MessageOp::Put
+    };
+    let queued = record_local_change(&resolved_snapshot, &mut batch, &mut doc, op, ctx);
+    let outcome = outcome_of(&doc, queued);
+    batch.put_docs.push(doc);
+    let events = vec![Event::Change {
+        id: id.to_owned(),
+        origin: Origin::Local,
+        deleted,
+    }];
+    Ok((batch, outcome, events))
+}
+
+/// Plans dropping local changes: a conflicted document takes the server's side,
+/// a pending one returns to its last synced body (or is forgotten if it never
+/// reached the server). Parked messages go with them.
+pub fn plan_discard_local(
+    snapshot: &Snapshot,
+    id: &str,
+    now: f64,
+) -> Result<(WriteBatch, WriteOutcome, Vec<Event>), EngineError> {
+    let Some(doc) = snapshot.docs.get(id) else {
+        return Err(EngineError::NotFound(id.to_owned()));
+    };
+    let mut batch = WriteBatch::default();
+    batch
+        .delete_messages
+        .extend(snapshot.messages_of(id).iter().map(|m| m.seq));
+    let (rev, base) = match snapshot.conflicts.get(id) {
+        Some(conflict) => {
+            batch.delete_conflicts.push(id.to_owned());
+            (conflict.remote_rev.clone(), conflict.remote.clone())
+        }
+        None => (doc.rev.clone(), doc.base.clone()),
+    };
+    let outcome = WriteOutcome {
+        id: id.to_owned(),
+        rev: rev.as_ref().map(ToString::to_string),
+        status: DocStatus::Synced,
+        queued: false,
+    };
+    if rev.is_none() {
+        batch.delete_docs.push(id.to_owned());
+        let events = vec![Event::Change {
+            id: id.to_owned(),
+            origin: Origin::Local,
+            deleted: true,
+        }];
+        return Ok((batch, outcome, events));
+    }
+    let deleted = base.is_none();
+    batch.put_docs.push(DocRecord {
+        id: id.to_owned(),
+        rev,
+        local: base.clone().unwrap_or_default(),
+        base,
+        status: DocStatus::Synced,
+        deleted,
+        updated_at: now,
+    });
+    let events = vec![Event::Change {
+        id: id.to_owned(),
+        origin: Origin::Local,
+        deleted,
+    }];
+    Ok((batch, outcome, events))
+}

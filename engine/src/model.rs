@@ -1,0 +1,73 @@
+//! The local model of a document: what the client knows of it and how it stands
+//! against the server.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::protocol::revision::Revision;
+
+/// A JSON object body: the user's members, without `_id`, `_rev` and friends.
+pub type Body = Map<String, Value>;
+
+/// How a local document stands against the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocStatus {
+    /// The local body is the server's body at `rev`.
+    Synced,
+    /// Local edits wait in the outbox (or were parked as rejected).
+    Pending,
+    /// The server moved on while local edits existed; the app must decide.
+    Conflicted,
+}
+
+impl DocStatus {
+    /// The name used in JavaScript and in IndexedDB indexes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocStatus::Synced => "synced",
+            DocStatus::Pending => "pending",
+            DocStatus::Conflicted => "conflicted",
+        }
+    }
+}
+
+/// One document as stored locally.
+///
+/// `base` is the server body at `rev`; keeping it is what makes a three-way merge
+/// of `base`, `local` and the remote body possible when a conflict arrives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocRecord {
+    /// The document id.
+    pub id: String,
+    /// The last server revision seen; `None` until the first push lands.
+    pub rev: Option<Revision>,
+    /// The server body at `rev` (`None` when unknown or a server tombstone).
+    pub base: Option<Body>,
+    /// The current local body (empty for a local tombstone).
+    pub local: Body,
+    /// Where the document stands.
+    pub status: DocStatus,
+    /// A tombstone: deleted locally or on the server.
+    pub deleted: bool,
+    /// Milliseconds since the epoch of the last local or remote change.
+    pub updated_at: f64,
+}
+
+/// Both sides of a conflict, handed to the app to decide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictRecord {
+    /// The document id.
+    pub id: String,
+    /// The common ancestor: the server body both sides started from.
+    pub base: Option<Body>,
+    /// The local body (`None` when deleted locally).
+    pub local: Option<Body>,
+    /// The server's body (`None` when deleted on the server).
+    pub remote: Option<Body>,
+    /// The server's revision, which a resolution is based on.
+    pub remote_rev: Option<Revision>,
+    /// Milliseconds since the epoch when the conflict was found.
+    pub detected_at: f64,
+}

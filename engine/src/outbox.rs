@@ -1,0 +1,77 @@
+//! The outbox: durable change messages waiting to be pushed.
+//!
+//! Messages are plain serialisable data, so a session of offline edits can be
+//! replayed after a reload. Each document has at most one queued message: a new
+//! edit coalesces into it, so stacked offline edits become one push.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{model::Body, protocol::revision::Revision};
+
+/// What a message asks the server to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageOp {
+    /// Write the body.
+    Put,
+    /// Write a tombstone.
+    Delete,
+}
+
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MessageState {
+    /// Waiting to be pushed; later edits coalesce into it.
+    Queued,
+    /// Sent, awaiting the server's answer; later edits queue behind it.
+    InFlight,
+    /// Refused by the server for good; parked with its error until the app
+    /// retries or discards it.
+    Rejected,
+}
+
+/// One change message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// Position in the queue; increasing.
+    pub seq: u64,
+    /// A unique id for the message.
+    pub id: String,
+    /// The document it changes.
+    pub doc_id: String,
+    /// Put or delete.
+    pub op: MessageOp,
+    /// The server revision the change is based on (`None` for a creation).
+    pub base_rev: Option<Revision>,
+    /// The body to write (`None` for a delete).
+    pub body: Option<Body>,
+    /// Milliseconds since the epoch when the first coalesced edit was made.
+    pub created_at: f64,
+    /// How many times a push was attempted.
+    pub attempts: u32,
+    /// The last error a push met.
+    pub last_error: Option<String>,
+    /// Queued, in flight or rejected.
+    pub state: MessageState,
+}
+
+impl OutboxMessage {
+    /// The JSON document `_bulk_docs` expects for this message.
+    pub fn to_wire(&self) -> serde_json::Value {
+        let mut map = self.body.clone().unwrap_or_default();
+        map.insert("_id".into(), self.doc_id.clone().into());
+        if let Some(rev) = &self.base_rev {
+            map.insert("_rev".into(), rev.to_string().into());
+        }
+        if self.op == MessageOp::Delete {
+            map.insert("_deleted".into(), true.into());
+        }
+        serde_json::Value::Object(map)
+    }
+
+    /// The size of the message on the wire, for batching by bytes.
+    pub fn wire_len(&self) -> usize {
+        self.to_wire().to_string().len()
+    }
+}

@@ -1,0 +1,117 @@
+//! The local store: one trait, several backends, one conformance suite.
+//!
+//! Every change goes through [`LocalStore::transact`]: the store reads what the
+//! engine needs, the engine's pure planning function computes a [`WriteBatch`],
+//! and the store writes it, all in ONE transaction. That is how a local write and
+//! its outbox message, or a pulled page and its checkpoint, land together or not
+//! at all.
+
+pub mod conformance;
+pub mod memory;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::{
+    error::StoreError,
+    model::{ConflictRecord, DocRecord, DocStatus},
+    outbox::OutboxMessage,
+};
+
+/// The metadata key of the pull checkpoint.
+pub const META_CHECKPOINT: &str = "checkpoint";
+/// The metadata key of the next outbox sequence number.
+pub const META_OUTBOX_SEQ: &str = "outbox_seq";
+
+/// What a transaction read, handed to a planning function.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    /// The requested documents that exist.
+    pub docs: BTreeMap<String, DocRecord>,
+    /// Outbox messages of the requested documents, in queue order.
+    pub messages: BTreeMap<String, Vec<OutboxMessage>>,
+    /// Conflicts of the requested documents.
+    pub conflicts: BTreeMap<String, ConflictRecord>,
+    /// The next outbox sequence number.
+    pub next_seq: u64,
+}
+
+impl Snapshot {
+    /// The messages of one document (empty when it has none).
+    pub fn messages_of(&self, id: &str) -> &[OutboxMessage] {
+        self.messages.get(id).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The writes of one transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteBatch {
+    /// Documents to insert or replace.
+    pub put_docs: Vec<DocRecord>,
+    /// Documents to remove entirely (local-only documents deleted before push).
+    pub delete_docs: Vec<String>,
+    /// Outbox messages to insert or replace (keyed by `seq`).
+    pub put_messages: Vec<OutboxMessage>,
+    /// Outbox messages to remove, by `seq`.
+    pub delete_messages: Vec<u64>,
+    /// Conflicts to insert or replace.
+    pub put_conflicts: Vec<ConflictRecord>,
+    /// Conflicts to remove, by document id.
+    pub delete_conflicts: Vec<String>,
+    /// Metadata to set.
+    pub meta: Vec<(String, Value)>,
+}
+
+impl WriteBatch {
+    /// True when the batch writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.put_docs.is_empty()
+            && self.delete_docs.is_empty()
+            && self.put_messages.is_empty()
+            && self.delete_messages.is_empty()
+            && self.put_conflicts.is_empty()
+            && self.delete_conflicts.is_empty()
+            && self.meta.is_empty()
+    }
+}
+
+/// Which documents a listing returns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DocQuery {
+    /// Only documents with this status.
+    pub status: Option<DocStatus>,
+    /// Include tombstones.
+    pub include_deleted: bool,
+}
+
+/// A backend that keeps documents, the outbox, conflicts and metadata.
+///
+/// Futures are not `Send`: browsers run one thread, and the memory store needs none.
+#[allow(async_fn_in_trait)]
+pub trait LocalStore {
+    /// One document by id.
+    async fn get_doc(&self, id: &str) -> Result<Option<DocRecord>, StoreError>;
+    /// Documents matching `query`, ordered by id.
+    async fn list_docs(&self, query: &DocQuery) -> Result<Vec<DocRecord>, StoreError>;
+    /// Up to `limit` outbox messages with `seq` greater than `after`, in queue
+    /// order, whatever their state.
+    async fn outbox(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// How many outbox messages exist.
+    async fn outbox_len(&self) -> Result<u64, StoreError>;
+    /// All conflicts, ordered by document id.
+    async fn conflicts(&self) -> Result<Vec<ConflictRecord>, StoreError>;
+    /// A metadata value.
+    async fn get_meta(&self, key: &str) -> Result<Option<Value>, StoreError>;
+    /// Reads the documents `ids` (with their messages and conflicts) and the next
+    /// outbox sequence, hands them to `plan`, and writes the batch it returns, all
+    /// in one transaction. When `plan` fails nothing is written.
+    async fn transact<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>
+    where
+        F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
+        E: From<StoreError>;
+}

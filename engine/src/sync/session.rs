@@ -1,0 +1,457 @@
+//! The sync session: a state machine that says what to do next and takes the
+//! answers, doing no I/O itself. The edge's driver loops:
+//! `step = session.start()`, perform the step, feed the result back.
+
+use serde::Deserialize;
+
+use super::{
+    plan::{Applied, Plan, PushResult, RemoteDoc},
+    SyncConfig, SyncIssue, SyncReport,
+};
+use crate::{
+    event::RejectReason,
+    http::{HttpRequest, HttpResponse, Method, TransportError},
+    outbox::{MessageState, OutboxMessage},
+    protocol::wire::{
+        BulkDocsRequest, BulkDocsResult, BulkGetDoc, BulkGetRef, BulkGetRequest, BulkGetResponse,
+        ChangesResponse, CouchError, Seq,
+    },
+};
+
+/// What the driver must do next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Read up to `limit` outbox messages with `seq` after `after`, then call
+    /// [`SyncSession::on_outbox`].
+    LoadOutbox {
+        /// Exclusive lower bound on `seq`.
+        after: Option<u64>,
+        /// Most messages to read.
+        limit: usize,
+    },
+    /// Send the request, then call [`SyncSession::on_response`].
+    Send(HttpRequest),
+    /// Run the plan in one store transaction, emit its events after commit, then
+    /// call [`SyncSession::on_applied`].
+    Apply(Plan),
+    /// The cycle is over.
+    Done(SyncReport),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    CheckRemote,
+    CreateRemote,
+    Push(Vec<OutboxMessage>),
+    FetchConflicts(Vec<(OutboxMessage, PushResult)>),
+    Settling,
+    Pull,
+    Finishing,
+}
+
+/// One sync cycle: push, then pull.
+#[derive(Debug, Clone)]
+pub struct SyncSession {
+    config: SyncConfig,
+    phase: Phase,
+    cursor: Option<u64>,
+    one_at_a_time: bool,
+    since: Option<Seq>,
+    report: SyncReport,
+    failed: bool,
+    page_len: usize,
+}
+
+impl SyncSession {
+    /// A cycle that pulls from `checkpoint` (the stored one, or the beginning).
+    /// `remote_known` skips the check that the remote database exists.
+    pub fn new(config: SyncConfig, checkpoint: Option<Seq>, remote_known: bool) -> Self {
+        let phase = if config.create_remote && !remote_known {
+            Phase::CheckRemote
+        } else {
+            Phase::Settling
+        };
+        SyncSession {
+            config,
+            phase,
+            cursor: None,
+            one_at_a_time: false,
+            since: checkpoint,
+            report: SyncReport::default(),
+            failed: false,
+            page_len: 0,
+        }
+    }
+
+    /// The first step.
+    pub fn start(&mut self) -> Step {
+        match self.phase {
+            Phase::CheckRemote => Step::Send(HttpRequest::new(Method::Get, "")),
+            _ => self.load_outbox(),
+        }
+    }
+
+    /// True once the remote database is known to exist (the driver may remember
+    /// it for later cycles).
+    pub fn remote_ready(&self) -> bool {
+        !matches!(self.phase, Phase::CheckRemote | Phase::CreateRemote)
+    }
+
+    fn load_outbox(&mut self) -> Step {
+        self.phase = Phase::Settling;
+        let limit = if self.one_at_a_time {
+            1
+        } else {
+            self.config.batch_docs.max(1)
+        } * 4;
+        Step::LoadOutbox {
+            after: self.cursor,
+            limit,
+        }
+    }
+
+    /// Picks the next batch from what the outbox holds after the cursor.
+    pub fn on_outbox(&mut self, messages: Vec<OutboxMessage>) -> Step {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        let max_docs = if self.one_at_a_time {
+            1
+        } else {
+            self.config.batch_docs.max(1)
+        };
+        let scanned = messages.len();
+        for message in messages {
+            let full = batch.len() >= max_docs
+                || (!batch.is_empty() && bytes + message.wire_len() > self.config.batch_bytes);
+            // One message per document per batch: a later one waits for the
+            // earlier one's revision.
+            let same_doc = batch
+                .iter()
+                .any(|m: &OutboxMessage| m.doc_id == message.doc_id);
+            if full || same_doc {
+                break;
+            }
+            self.cursor = Some(message.seq);
+            if message.state != MessageState::Queued {
+                continue;
+            }
+            bytes += message.wire_len();
+            batch.push(message);
+        }
+        if batch.is_empty() {
+            return if scanned == 0 {
+                self.pull()
+            } else {
+                self.load_outbox()
+            };
+        }
+        Step::Apply(Plan::Claim(batch))
+    }
+
+    /// Takes the result of a [`Step::Apply`].
+    pub fn on_applied(&mut self, applied: &Applied) -> Step {
+        self.report.pushed += applied.pushed;
+        self.report.pulled += applied.pulled;
+        self.report.conflicts += applied.conflicts;
+        for (id, reason) in &applied.rejected {
+            self.report.errors.push(SyncIssue {
+                code: "rejected".into(),
+                message: format!("{}: {}", reason.error, reason.reason),
+                id: Some(id.clone()),
+                status: reason.status,
+                retry_after: None,
+            });
+        }
+        match self.phase {
+            Phase::Settling if !applied.claimed.is_empty() => {
+                let docs = applied.claimed.iter().map(OutboxMessage::to_wire).collect();
+                let body = BulkDocsRequest {
+                    docs,
+                    new_edits: true,
+                };
+                self.phase = Phase::Push(applied.claimed.clone());
+                Step::Send(post("_bulk_docs", &body))
+            }
+            Phase::Settling if self.failed => self.finish(),
+            Phase::Settling => self.load_outbox(),
+            Phase::Pull => {
+                if self.page_len < self.config.pull_page {
+                    self.finish()
+                } else {
+                    self.pull()
+                }
+            }
+            _ => self.finish(),
+        }
+    }
+
+    fn pull(&mut self) -> Step {
+        self.phase = Phase::Pull;
+        let mut request = HttpRequest::new(Method::Get, "_changes");
+        if let Some(since) = &self.since {
+            request.query.push(("since".into(), since.to_query()));
+        }
+        request
+            .query
+            .push(("limit".into(), self.config.pull_page.to_string()));
+        request.query.push(("include_docs".into(), "true".into()));
+        Step::Send(request)
+    }
+
+    fn finish(&mut self) -> Step {
+        self.phase = Phase::Finishing;
+        Step::Done(std::mem::take(&mut self.report))
+    }
+
+    /// Records the failure that ends the cycle; `retry` settles what was in flight.
+    fn fail(&mut self, issue: SyncIssue, retry: Vec<OutboxMessage>) -> Step {
+        self.report.errors.push(issue.clone());
+        self.failed = true;
+        if retry.is_empty() {
+            return self.finish();
+        }
+        self.phase = Phase::Settling;
+        let results = retry
+            .into_iter()
+            .map(|m| (m, PushResult::Retry(issue.message.clone())))
+            .collect();
+        Step::Apply(Plan::Settle(results))
+    }
+
+    /// Takes the answer to a [`Step::Send`].
+    pub fn on_response(&mut self, response: Result<HttpResponse, TransportError>) -> Step {
+        let phase = std::mem::replace(&mut self.phase, Phase::Finishing);
+        let in_flight = match &phase {
+            Phase::Push(batch) => batch.clone(),
+            Phase::FetchConflicts(results) => results.iter().map(|(m, _)| m.clone()).collect(),
+            _ => Vec::new(),
+        };
+        let response = match response {
+            Ok(response) => response,
+            Err(error) => return self.fail(transport_issue(&error), in_flight),
+        };
+        match phase {
+            Phase::CheckRemote => match response.status {
+                200 => self.load_outbox(),
+                404 => {
+                    self.phase = Phase::CreateRemote;
+                    Step::Send(HttpRequest::new(Method::Put, ""))
+                }
+                _ => self.fail(server_issue(&response), in_flight),
+            },
+            Phase::CreateRemote => match response.status {
+                201 | 202 | 412 => self.load_outbox(),
+                _ => self.fail(server_issue(&response), in_flight),
+            },
+            Phase::Push(batch) => self.on_pushed(batch, response),
+            Phase::FetchConflicts(results) => self.on_fetched(results, response),
+            Phase::Pull => self.on_changes(response),
+            Phase::Settling | Phase::Finishing => self.finish(),
+        }
+    }
+
+    fn on_pushed(&mut self, batch: Vec<OutboxMessage>, response: HttpResponse) -> Step {
+        match response.status {
+            200 | 201 | 202 => {}
+            400 | 403 | 413 | 415 if batch.len() > 1 => {
+                // Find the culprit: the rest of the cycle pushes one message at a time.
+                self.one_at_a_time = true;
+                self.cursor = batch.first().and_then(|m| m.seq.checked_sub(1));
+                self.phase = Phase::Settling;
+                let results = batch
+                    .into_iter()
+                    .map(|m| (m, PushResult::Retry("isolating a refused batch".into())))
+                    .collect();
+                return Step::Apply(Plan::Settle(results));
+            }
+            400 | 403 | 413 | 415 => {
+                let reason = reject_reason(&response);
+                self.phase = Phase::Settling;
+                let results = batch
+                    .into_iter()
+                    .map(|m| (m, PushResult::Reject(reason.clone())))
+                    .collect();
+                return Step::Apply(Plan::Settle(results));
+            }
+            _ => return self.fail(server_issue(&response), batch),
+        }
+        let Ok(rows) = serde_json::from_str::<Vec<BulkDocsResult>>(&response.body) else {
+            return self.fail(
+                protocol_issue("_bulk_docs answered with an unexpected body"),
+                batch,
+            );
+        };
+        let mut results = Vec::with_capacity(batch.len());
+        for (index, message) in batch.into_iter().enumerate() {
+            let row = rows
+                .get(index)
+                .filter(|row| row_id(row) == Some(&message.doc_id))
+                .or_else(|| rows.iter().find(|row| row_id(row) == Some(&message.doc_id)));
+            let result = match row {
+                Some(BulkDocsResult::Ok { rev, .. }) => PushResult::Ack(rev.clone()),
+                Some(BulkDocsResult::Error { error, .. }) if error == "conflict" => {
+                    PushResult::Conflict(None)
+                }
+                Some(BulkDocsResult::Error { error, reason, .. }) => {
+                    PushResult::Reject(RejectReason {
+                        code: "rejected".into(),
+                        status: None,
+                        error: error.clone(),
+                        reason: reason.clone(),
+                    })
+                }
+                None => PushResult::Retry("no result for this document".into()),
+            };
+            results.push((message, result));
+        }
+        let conflicted: Vec<BulkGetRef> = results
+            .iter()
+            .filter(|(_, r)| matches!(r, PushResult::Conflict(_)))
+            .map(|(m, _)| BulkGetRef {
+                id: m.doc_id.clone(),
+                rev: None,
+            })
+            .collect();
+        if conflicted.is_empty() {
+            self.phase = Phase::Settling;
+            return Step::Apply(Plan::Settle(results));
+        }
+        self.phase = Phase::FetchConflicts(results);
+        Step::Send(post("_bulk_get", &BulkGetRequest { docs: conflicted }))
+    }
+
+    fn on_fetched(
+        &mut self,
+        mut results: Vec<(OutboxMessage, PushResult)>,
+        response: HttpResponse,
+    ) -> Step {
+        let parsed = (response.status == 200)
+            .then(|| serde_json::from_str::<BulkGetResponse>(&response.body).ok())
+            .flatten();
+        let Some(parsed) = parsed else {
+            let issue = if response.status == 200 {
+                protocol_issue("_bulk_get answered with an unexpected body")
+            } else {
+                server_issue(&response)
+            };
+            let in_flight = results.into_iter().map(|(m, _)| m).collect();
+            return self.fail(issue, in_flight);
+        };
+        for (message, result) in &mut results {
+            if !matches!(result, PushResult::Conflict(_)) {
+                continue;
+            }
+            let remote = parsed
+                .results
+                .iter()
+                .find(|r| r.id == message.doc_id)
+                .and_then(|r| r.docs.first())
+                .and_then(|doc| match doc {
+                    BulkGetDoc::Ok(value) => RemoteDoc::from_json(value.clone()),
+                    BulkGetDoc::Error(_) => None,
+                });
+            *result = PushResult::Conflict(remote);
+        }
+        self.phase = Phase::Settling;
+        Step::Apply(Plan::Settle(results))
+    }
+
+    fn on_changes(&mut self, response: HttpResponse) -> Step {
+        if response.status != 200 {
+            return self.fail(server_issue(&response), Vec::new());
+        }
+        let Ok(page) = serde_json::from_str::<ChangesResponse>(&response.body) else {
+            return self.fail(
+                protocol_issue("_changes answered with an unexpected body"),
+                Vec::new(),
+            );
+        };
+        self.phase = Phase::Pull;
+        self.page_len = page.results.len();
+        self.since = Some(page.last_seq.clone());
+        Step::Apply(Plan::PullPage {
+            rows: page.results,
+            last_seq: page.last_seq,
+        })
+    }
+}
+
+fn row_id(row: &BulkDocsResult) -> Option<&String> {
+    match row {
+        BulkDocsResult::Ok { id, .. } => Some(id),
+        BulkDocsResult::Error { id, .. } => id.as_ref(),
+    }
+}
+
+fn post<T: serde::Serialize>(path: &str, body: &T) -> HttpRequest {
+    let mut request = HttpRequest::new(Method::Post, path);
+    request.body = serde_json::to_string(body).ok();
+    request
+}
+
+fn couch_error(response: &HttpResponse) -> Option<CouchError> {
+    #[derive(Deserialize)]
+    struct Loose {
+        error: Option<String>,
+        reason: Option<String>,
+    }
+    let loose: Loose = serde_json::from_str(&response.body).ok()?;
+    Some(CouchError {
+        error: loose.error.unwrap_or_default(),
+        reason: loose.reason.unwrap_or_default(),
+    })
+}
+
+fn reject_reason(response: &HttpResponse) -> RejectReason {
+    let couch = couch_error(response).unwrap_or(CouchError {
+        error: "rejected".into(),
+        reason: String::new(),
+    });
+    RejectReason {
+        code: "rejected".into(),
+        status: Some(response.status),
+        error: couch.error,
+        reason: couch.reason,
+    }
+}
+
+fn server_issue(response: &HttpResponse) -> SyncIssue {
+    let code = match response.status {
+        401 => "unauthorized",
+        _ => "server",
+    };
+    let detail = couch_error(response)
+        .map(|e| format!(" ({}: {})", e.error, e.reason))
+        .unwrap_or_default();
+    SyncIssue {
+        code: code.into(),
+        message: format!("the server answered {}{detail}", response.status),
+        id: None,
+        status: Some(response.status),
+        retry_after: response.retry_after,
+    }
+}
+
+fn transport_issue(error: &TransportError) -> SyncIssue {
+    let code = match error {
+        TransportError::Network(_) => "network",
+        TransportError::Timeout(_) => "timeout",
+    };
+    SyncIssue {
+        code: code.into(),
+        message: error.to_string(),
+        id: None,
+        status: None,
+        retry_after: None,
+    }
+}
+
+fn protocol_issue(message: &str) -> SyncIssue {
+    SyncIssue {
+        code: "protocol".into(),
+        message: message.into(),
+        id: None,
+        status: None,
+        retry_after: None,
+    }
+}

@@ -1,0 +1,268 @@
+//! A small in-memory CouchDB for engine tests, with injectable faults.
+
+use std::{
+    cell::{Cell, RefCell},
+    collections::{BTreeMap, VecDeque},
+};
+
+use serde_json::{json, Value};
+
+use crate::{
+    client::{Environment, Transport},
+    http::{HttpRequest, HttpResponse, Method, TransportError},
+    model::Body,
+    protocol::{document::Document, revision::Revision},
+};
+
+/// A fault to inject into the next matching request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// The request never reaches the server.
+    Offline,
+    /// The server commits, then the response is lost.
+    DropResponse,
+    /// The server answers this status without doing anything.
+    Status(u16),
+    /// Nothing goes wrong (lets a later fault hit a later request).
+    Pass,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub rev: Revision,
+    pub deleted: bool,
+    pub body: Body,
+    seq: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct FakeServer {
+    pub docs: RefCell<BTreeMap<String, Stored>>,
+    seq: Cell<u64>,
+    exists: Cell<bool>,
+    faults: RefCell<VecDeque<(String, Fault)>>,
+    pub max_doc_bytes: Cell<usize>,
+    pub writes: Cell<u32>,
+    pub requests: RefCell<Vec<String>>,
+}
+
+impl FakeServer {
+    pub fn new() -> Self {
+        let server = FakeServer::default();
+        server.max_doc_bytes.set(usize::MAX);
+        server
+    }
+
+    /// Injects `fault` into the next request whose path is `path`.
+    pub fn fault(&self, path: &str, fault: Fault) {
+        self.faults.borrow_mut().push_back((path.to_owned(), fault));
+    }
+
+    pub fn body(&self, id: &str) -> Option<Value> {
+        self.docs
+            .borrow()
+            .get(id)
+            .filter(|d| !d.deleted)
+            .map(|d| Value::Object(d.body.clone()))
+    }
+
+    pub fn rev(&self, id: &str) -> Option<Revision> {
+        self.docs.borrow().get(id).map(|d| d.rev.clone())
+    }
+
+    fn write(&self, value: Value) -> Value {
+        let id = value
+            .get("_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if value.to_string().len() > self.max_doc_bytes.get() {
+            return json!({"id": id, "error": "too_large", "reason": "Document exceeds the size limit"});
+        }
+        let Ok(doc) = Document::from_json(value) else {
+            return json!({"id": id, "error": "bad_request", "reason": "invalid document"});
+        };
+        let mut docs = self.docs.borrow_mut();
+        let current = docs.get(&id);
+        let parent = match (current, &doc.rev) {
+            (None, None) => None,
+            (Some(cur), None) if cur.deleted => Some(cur.rev.clone()),
+            (Some(cur), Some(rev)) if &cur.rev == rev => Some(cur.rev.clone()),
+            _ => {
+                return json!({"id": id, "error": "conflict", "reason": "Document update conflict."})
+            }
+        };
+        let rev = Revision::next(
+            parent.as_ref(),
+            &Value::Object(doc.body.clone()),
+            doc.deleted,
+        );
+        self.seq.set(self.seq.get() + 1);
+        self.writes.set(self.writes.get() + 1);
+        let body = if doc.deleted { Body::new() } else { doc.body };
+        docs.insert(
+            id.clone(),
+            Stored {
+                rev: rev.clone(),
+                deleted: doc.deleted,
+                body,
+                seq: self.seq.get(),
+            },
+        );
+        json!({"ok": true, "id": id, "rev": rev})
+    }
+
+    fn json_of(stored: &Stored, id: &str) -> Value {
+        let mut map = stored.body.clone();
+        map.insert("_id".into(), id.into());
+        map.insert("_rev".into(), stored.rev.to_string().into());
+        if stored.deleted {
+            map.insert("_deleted".into(), true.into());
+        }
+        Value::Object(map)
+    }
+
+    fn handle(&self, request: &HttpRequest) -> (u16, Value) {
+        let body: Value = request
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or(Value::Null);
+        match (request.method, request.path.as_str()) {
+            (Method::Get, "") if self.exists.get() => {
+                (200, json!({"db_name": "db", "update_seq": self.seq.get()}))
+            }
+            (Method::Get, "") => (
+                404,
+                json!({"error": "not_found", "reason": "Database does not exist."}),
+            ),
+            (Method::Put, "") => {
+                let created = !self.exists.replace(true);
+                if created {
+                    (201, json!({"ok": true}))
+                } else {
+                    (412, json!({"error": "file_exists"}))
+                }
+            }
+            (Method::Post, "_bulk_docs") => {
+                let docs = body
+                    .get("docs")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                (
+                    201,
+                    Value::Array(docs.into_iter().map(|d| self.write(d)).collect()),
+                )
+            }
+            (Method::Post, "_bulk_get") => {
+                let refs = body
+                    .get("docs")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let docs = self.docs.borrow();
+                let results: Vec<Value> = refs
+                    .iter()
+                    .map(|r| {
+                        let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
+                        let doc = match docs.get(id) {
+                            Some(stored) => json!({"ok": Self::json_of(stored, id)}),
+                            None => json!({"error": {"id": id, "rev": "undefined", "error": "not_found", "reason": "missing"}}),
+                        };
+                        json!({"id": id, "docs": [doc]})
+                    })
+                    .collect();
+                (200, json!({"results": results}))
+            }
+            (Method::Get, "_changes") => {
+                let query = |k: &str| {
+                    request
+                        .query
+                        .iter()
+                        .find(|(key, _)| key == k)
+                        .map(|(_, v)| v.clone())
+                };
+                let since: u64 = query("since").and_then(|s| s.parse().ok()).unwrap_or(0);
+                let limit: usize = query("limit")
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(usize::MAX);
+                let docs = self.docs.borrow();
+                let mut rows: Vec<(&String, &Stored)> =
+                    docs.iter().filter(|(_, d)| d.seq > since).collect();
+                rows.sort_by_key(|(_, d)| d.seq);
+                let total = rows.len();
+                rows.truncate(limit);
+                let last_seq = rows.last().map_or(since, |(_, d)| d.seq);
+                let results: Vec<Value> = rows
+                    .iter()
+                    .map(|(id, d)| {
+                        let mut row = json!({"seq": d.seq, "id": id, "changes": [{"rev": d.rev}], "doc": Self::json_of(d, id)});
+                        if d.deleted {
+                            row["deleted"] = true.into();
+                        }
+                        row
+                    })
+                    .collect();
+                let pending = total - results.len();
+                (
+                    200,
+                    json!({"results": results, "last_seq": last_seq, "pending": pending}),
+                )
+            }
+            _ => (404, json!({"error": "not_found", "reason": "missing"})),
+        }
+    }
+}
+
+impl Transport for FakeServer {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.requests
+            .borrow_mut()
+            .push(format!("{} {}", request.method.as_str(), request.path));
+        let fault = {
+            let mut faults = self.faults.borrow_mut();
+            let index = faults.iter().position(|(path, _)| *path == request.path);
+            index.and_then(|i| faults.remove(i)).map(|(_, f)| f)
+        };
+        match fault {
+            Some(Fault::Offline) => Err(TransportError::Network("offline".into())),
+            Some(Fault::Status(status)) => Ok(HttpResponse {
+                status,
+                body: json!({"error": "fault", "reason": "injected"}).to_string(),
+                retry_after: None,
+            }),
+            Some(Fault::DropResponse) => {
+                self.handle(&request);
+                Err(TransportError::Network("connection reset".into()))
+            }
+            None | Some(Fault::Pass) => {
+                let (status, body) = self.handle(&request);
+                Ok(HttpResponse {
+                    status,
+                    body: body.to_string(),
+                    retry_after: None,
+                })
+            }
+        }
+    }
+}
+
+/// A deterministic clock and id source.
+#[derive(Debug, Default)]
+pub struct TestEnv {
+    now: Cell<f64>,
+    ids: Cell<u64>,
+}
+
+impl Environment for TestEnv {
+    fn now(&self) -> f64 {
+        self.now.set(self.now.get() + 1.0);
+        self.now.get()
+    }
+
+    fn new_id(&self) -> String {
+        self.ids.set(self.ids.get() + 1);
+        format!("id-{:04}", self.ids.get())
+    }
+}

@@ -1,0 +1,6 @@
+//! Scenario tests of the client over the memory store and a fake CouchDB: each
+//! invariant of the design as a story.
+
+mod fake_server;
+mod invariants;
+mod sync_flows;
