@@ -1,6 +1,11 @@
 //! tidesync: offline-first JSON document sync for the web.
 //!
-//! The SDK proper lives in the browser edges compiled for `wasm32`; on the host
-//! this crate only re-exports the pure engine so that `cargo test` covers it.
+//! The pure engine (`tidesync-engine`) holds every decision; this crate holds the
+//! thin browser edges that perform them: the IndexedDB store, the fetch
+//! transport, and the `#[wasm_bindgen]` JavaScript API. On the host it only
+//! re-exports the engine, so `cargo test` covers the engine natively.
 
 pub use tidesync_engine as engine;
+
+#[cfg(target_arch = "wasm32")]
+pub mod idb;

@@ -1,0 +1,1 @@
+//! The IndexedDB store (work in progress).
