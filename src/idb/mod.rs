@@ -1,1 +1,202 @@
-//! The IndexedDB store (work in progress).
+//! The IndexedDB store: tidesync's persistent [`LocalStore`] in the browser.
+//!
+//! One database per tidesync name (`tidesync:{name}`), with four object stores
+//! (`docs`, `outbox`, `conflicts`, `meta`, see [`schema`]) whose records keep
+//! the indexed fields next to the record as a serde_json string (see
+//! [`record`]). Every engine change is one readwrite transaction over the four
+//! stores (see [`transact`]), so a write and its outbox message land together
+//! or not at all, exactly as in the memory store.
+
+mod error;
+mod read;
+mod record;
+mod schema;
+mod transact;
+
+use std::{cell::Cell, fmt, rc::Rc};
+
+use indexed_db_futures::{database::Database, factory::DBFactory, internals::SystemRepr};
+use js_sys::{Function, Promise};
+use serde_json::Value;
+use tidesync_engine::{
+    error::StoreError,
+    model::{ConflictRecord, DocRecord},
+    outbox::OutboxMessage,
+    store::{DocQuery, LocalStore, Snapshot, WriteBatch},
+};
+use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen_futures::JsFuture;
+
+/// The IndexedDB database name of the tidesync database `name`, prefixed so
+/// tidesync's databases stand apart from the app's own.
+fn database_name(name: &str) -> String {
+    format!("tidesync:{name}")
+}
+
+/// A [`LocalStore`] on IndexedDB, holding one open connection for its lifetime.
+///
+/// The connection closes itself when another one needs it gone (a `destroy`, or
+/// an upgrade by a newer tidesync in another tab) instead of blocking it; the
+/// store then answers [`StoreError::Closed`], as after [`close`](Self::close).
+pub struct IdbStore {
+    name: String,
+    db: Database,
+    closed: Rc<Cell<bool>>,
+    /// Runs on the connection's `versionchange` and `close` events; held only
+    /// to stay alive as long as the handlers point to it.
+    _on_lost: Closure<dyn FnMut()>,
+}
+
+impl IdbStore {
+    /// Opens the database of `name`, creating it or upgrading its schema first
+    /// when needed.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when IndexedDB is unavailable (a private mode
+    /// that disables it, a worker without it) or refuses the database, for
+    /// instance one written by a newer tidesync with a higher schema version.
+    pub async fn open(name: &str) -> Result<IdbStore, StoreError> {
+        let name = database_name(name);
+        let db = schema::open(&name).await?;
+        let closed = Rc::new(Cell::new(false));
+        let on_lost = {
+            let closed = Rc::clone(&closed);
+            let raw = db.as_sys().clone();
+            Closure::<dyn FnMut()>::new(move || {
+                closed.set(true);
+                raw.close();
+            })
+        };
+        let raw = db.as_sys();
+        raw.set_onversionchange(Some(on_lost.as_ref().unchecked_ref()));
+        raw.set_onclose(Some(on_lost.as_ref().unchecked_ref()));
+        Ok(IdbStore {
+            name,
+            db,
+            closed,
+            _on_lost: on_lost,
+        })
+    }
+
+    /// Closes the connection. Every later call fails with
+    /// [`StoreError::Closed`]; a transaction already running still completes.
+    pub fn close(&self) {
+        self.closed.set(true);
+        self.db.as_sys().close();
+    }
+
+    /// Deletes the database of `name` with all its data.
+    ///
+    /// Close this name's store first: an open tidesync connection, in this page
+    /// or another tab, closes itself when asked, but the deletion waits for every
+    /// connection to close.
+    ///
+    /// # Errors
+    ///
+    /// When a connection that does not close on request (one opened outside
+    /// tidesync) blocks the deletion, this fails at once with
+    /// [`StoreError::Backend`] rather than wait without end; the deletion stays
+    /// queued in the browser and happens as soon as that connection closes.
+    pub async fn destroy(name: &str) -> Result<(), StoreError> {
+        let factory = DBFactory::new().map_err(error::open_error)?;
+        let request = factory
+            .as_sys()
+            .delete_database(&database_name(name))
+            .map_err(|e| error::from_js(&e))?;
+        // The request's events settle a promise directly: no Rust closure has
+        // to outlive this call, even when it returns on `blocked` and the
+        // deletion completes later.
+        let settled = Promise::new(&mut |resolve: Function, reject: Function| {
+            request.set_onsuccess(Some(&resolve));
+            request.set_onerror(Some(&reject));
+            request.set_onblocked(Some(&reject));
+        });
+        match JsFuture::from(settled).await {
+            Ok(_) => Ok(()),
+            Err(event) => {
+                let blocked = event
+                    .dyn_ref::<web_sys::Event>()
+                    .is_some_and(|event| event.type_() == "blocked");
+                if blocked {
+                    return Err(StoreError::Backend(format!(
+                        "deleting {name} is blocked by a connection that is still open \
+                         (another tab?); it will be deleted once that connection closes"
+                    )));
+                }
+                Err(match request.error() {
+                    Ok(Some(e)) => error::from_dom(&e),
+                    Ok(None) => error::from_js(&event),
+                    Err(e) => error::from_js(&e),
+                })
+            }
+        }
+    }
+
+    /// The open connection, or [`StoreError::Closed`].
+    fn db(&self) -> Result<&Database, StoreError> {
+        if self.closed.get() {
+            Err(StoreError::Closed)
+        } else {
+            Ok(&self.db)
+        }
+    }
+}
+
+impl Drop for IdbStore {
+    /// Closes the connection: a dropped store must not keep blocking a later
+    /// `destroy` or upgrade until garbage collection.
+    fn drop(&mut self) {
+        let raw = self.db.as_sys();
+        raw.set_onversionchange(None);
+        raw.set_onclose(None);
+        raw.close();
+    }
+}
+
+impl fmt::Debug for IdbStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdbStore")
+            .field("name", &self.name)
+            .field("closed", &self.closed.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalStore for IdbStore {
+    async fn get_doc(&self, id: &str) -> Result<Option<DocRecord>, StoreError> {
+        read::get_doc(self.db()?, id).await
+    }
+
+    async fn list_docs(&self, query: &DocQuery) -> Result<Vec<DocRecord>, StoreError> {
+        read::list_docs(self.db()?, query).await
+    }
+
+    async fn outbox(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        read::outbox(self.db()?, after, limit).await
+    }
+
+    async fn outbox_len(&self) -> Result<u64, StoreError> {
+        read::outbox_len(self.db()?).await
+    }
+
+    async fn conflicts(&self) -> Result<Vec<ConflictRecord>, StoreError> {
+        read::conflicts(self.db()?).await
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<Value>, StoreError> {
+        read::get_meta(self.db()?, key).await
+    }
+
+    async fn transact<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>
+    where
+        F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
+        E: From<StoreError>,
+    {
+        transact::transact(self.db()?, ids, plan).await
+    }
+}

@@ -1,0 +1,78 @@
+//! The listener registry and the promises of pending writes.
+//!
+//! JS is never called while a Rust borrow is held: listeners and resolvers are
+//! copied out of their `RefCell` first, so a callback may call back into the
+//! SDK (even `on()` or `close()`) safely. A throwing callback is reported to the
+//! console and does not break sync.
+
+use std::{
+    cell::{Cell, RefCell},
+    collections::HashMap,
+};
+
+use js_sys::Function;
+use wasm_bindgen::JsValue;
+
+/// The events `on()` accepts.
+pub const EVENTS: &[&str] = &["change", "conflict", "status", "error", "resolved"];
+
+/// Listeners by event name, each with an id for unsubscribing.
+#[derive(Debug, Default)]
+pub struct Listeners {
+    next: Cell<u32>,
+    by_event: RefCell<HashMap<String, Vec<(u32, Function)>>>,
+    waiters: RefCell<HashMap<String, Vec<Function>>>,
+}
+
+impl Listeners {
+    /// Adds a listener; returns its id.
+    pub fn add(&self, event: &str, callback: Function) -> u32 {
+        let id = self.next.get() + 1;
+        self.next.set(id);
+        self.by_event
+            .borrow_mut()
+            .entry(event.to_owned())
+            .or_default()
+            .push((id, callback));
+        id
+    }
+
+    /// Removes a listener; removing twice is harmless.
+    pub fn remove(&self, event: &str, id: u32) {
+        if let Some(list) = self.by_event.borrow_mut().get_mut(event) {
+            list.retain(|(i, _)| *i != id);
+        }
+    }
+
+    /// Calls every listener of `event` with `payload`.
+    pub fn emit(&self, event: &str, payload: &JsValue) {
+        let callbacks: Vec<Function> = self
+            .by_event
+            .borrow()
+            .get(event)
+            .map(|l| l.iter().map(|(_, f)| f.clone()).collect())
+            .unwrap_or_default();
+        for callback in callbacks {
+            if let Err(error) = callback.call1(&JsValue::NULL, payload) {
+                web_sys::console::error_2(&JsValue::from_str("tidesync: a listener threw"), &error);
+            }
+        }
+    }
+
+    /// Registers the resolver of a write's `synced` promise.
+    pub fn wait(&self, id: &str, resolve: Function) {
+        self.waiters
+            .borrow_mut()
+            .entry(id.to_owned())
+            .or_default()
+            .push(resolve);
+    }
+
+    /// Resolves every waiting `synced` promise of document `id`.
+    pub fn settle(&self, id: &str, outcome: &JsValue) {
+        let resolvers = self.waiters.borrow_mut().remove(id).unwrap_or_default();
+        for resolve in resolvers {
+            let _ = resolve.call1(&JsValue::NULL, outcome);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The options of `Tidesync.open()`, read strictly: a misspelt or mistyped
+//! option is an `invalid_options` error, not a silent default.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use tidesync_engine::{client::ClientConfig, sync::SyncConfig};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::error::SdkError;
+
+/// The option names `open()` accepts.
+const KNOWN: &[&str] = &[
+    "name",
+    "remote",
+    "headers",
+    "maxDocumentBytes",
+    "batchSize",
+    "batchBytes",
+    "pullPageSize",
+    "requestTimeoutMs",
+    "createRemote",
+];
+
+/// `Tidesync.open()` options as JS passes them.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpenOptions {
+    /// The local database name.
+    pub name: String,
+    /// The remote CouchDB database URL.
+    #[serde(default)]
+    pub remote: Option<String>,
+    /// Headers sent with every request (e.g. `Authorization`).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The largest serialised document accepted locally.
+    #[serde(default)]
+    pub max_document_bytes: Option<usize>,
+    /// Most documents per push request.
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+    /// Most bytes per push request.
+    #[serde(default)]
+    pub batch_bytes: Option<usize>,
+    /// `_changes` page size.
+    #[serde(default)]
+    pub pull_page_size: Option<usize>,
+    /// Milliseconds before a request is aborted.
+    #[serde(default)]
+    pub request_timeout_ms: Option<u32>,
+    /// Create the remote database if missing (default true).
+    #[serde(default)]
+    pub create_remote: Option<bool>,
+}
+
+impl OpenOptions {
+    /// Reads and checks the options object.
+    pub fn from_js(value: JsValue) -> Result<OpenOptions, SdkError> {
+        if !value.is_object() {
+            return Err(SdkError::InvalidOptions(
+                "open() takes an options object { name, remote?, ... }".into(),
+            ));
+        }
+        // serde-wasm-bindgen reads only the fields it knows, so unknown ones are
+        // caught here: a misspelt option must not pass silently.
+        for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>())
+            .iter()
+            .filter_map(|k| k.as_string())
+        {
+            if !KNOWN.contains(&key.as_str()) {
+                let known = KNOWN.join(", ");
+                return Err(SdkError::InvalidOptions(format!(
+                    "unknown option {key:?}; known: {known}"
+                )));
+            }
+        }
+        let options: OpenOptions = serde_wasm_bindgen::from_value(value)
+            .map_err(|e| SdkError::InvalidOptions(e.to_string()))?;
+        if options.name.trim().is_empty() {
+            return Err(SdkError::InvalidOptions(
+                "name must be a non-empty string".into(),
+            ));
+        }
+        if let Some(remote) = &options.remote {
+            let ok = (remote.starts_with("http://") || remote.starts_with("https://"))
+                && web_sys::Url::new(remote).is_ok();
+            if !ok {
+                return Err(SdkError::InvalidOptions(format!(
+                    "remote must be an http(s) URL, not {remote:?}"
+                )));
+            }
+        }
+        for (name, value) in [
+            ("batchSize", options.batch_size),
+            ("pullPageSize", options.pull_page_size),
+        ] {
+            if value == Some(0) {
+                return Err(SdkError::InvalidOptions(format!(
+                    "{name} must be at least 1 ({value:?})"
+                )));
+            }
+        }
+        Ok(options)
+    }
+
+    /// The engine configuration these options ask for.
+    pub fn client_config(&self) -> ClientConfig {
+        let defaults = ClientConfig::default();
+        let sync = SyncConfig {
+            batch_docs: self.batch_size.unwrap_or(defaults.sync.batch_docs),
+            batch_bytes: self.batch_bytes.unwrap_or(defaults.sync.batch_bytes),
+            pull_page: self.pull_page_size.unwrap_or(defaults.sync.pull_page),
+            create_remote: self.create_remote.unwrap_or(defaults.sync.create_remote),
+        };
+        ClientConfig {
+            max_document_bytes: self
+                .max_document_bytes
+                .unwrap_or(defaults.max_document_bytes),
+            sync,
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! TypeScript declarations for the values the API takes and returns; the
+//! exported methods refer to them by name.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A JSON value a document may hold. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A document: a JSON object with an optional `_id` (generated when absent). */
+export interface Doc { _id?: string; _rev?: string; _deleted?: boolean; [key: string]: Json | undefined; }
+/** How a document stands against the server. */
+export type DocStatus = 'synced' | 'pending' | 'conflicted';
+/** Options of `Tidesync.open()`. */
+export interface OpenOptions {
+  /** Local database name (one IndexedDB database per name). */
+  name: string;
+  /** Remote CouchDB database URL, e.g. `http://127.0.0.1:5984/cars`. */
+  remote?: string;
+  /** Headers sent with every request, e.g. `{ Authorization: 'Bearer ...' }`. */
+  headers?: Record<string, string>;
+  /** Largest serialised document accepted locally (bytes, default 1 000 000). */
+  maxDocumentBytes?: number;
+  /** Most documents per push request (default 100). */
+  batchSize?: number;
+  /** Most bytes per push request (default 1 000 000). */
+  batchBytes?: number;
+  /** `_changes` page size (default 200). */
+  pullPageSize?: number;
+  /** Milliseconds before a request is aborted (default 30 000). */
+  requestTimeoutMs?: number;
+  /** Create the remote database when missing (default true). */
+  createRemote?: boolean;
+}
+/** Filters of `all()`. */
+export interface AllOptions { includeDeleted?: boolean; status?: DocStatus; }
+/** Both sides of a conflict. `null` stands for a deleted side. */
+export interface Conflict {
+  id: string;
+  base: { [key: string]: Json } | null;
+  local: { [key: string]: Json } | null;
+  remote: { [key: string]: Json } | null;
+  remoteRev: string | null;
+  detectedAt: number;
+}
+/** Why the server refused a change for good. */
+export interface RejectReason { code: 'rejected'; status: number | null; error: string; reason: string; }
+/** How a write's change ended on the server. */
+export type SyncOutcome =
+  | { outcome: 'accepted'; rev: string | null }
+  | { outcome: 'conflict'; conflict: Conflict }
+  | { outcome: 'rejected'; error: RejectReason };
+/** What `put`, `delete`, `resolve` and `discardLocal` resolve to. */
+export interface WriteResult { id: string; rev: string | null; status: DocStatus; synced: Promise<SyncOutcome>; }
+/** A problem met during sync. */
+export interface SyncIssue { code: string; message: string; id?: string; status?: number; retryAfter?: number; }
+/** Names accepted by `on()`. */
+export type EventName = 'change' | 'conflict' | 'status' | 'error' | 'resolved';
+/** `change`: a document changed locally or by a pull. */
+export interface ChangeEvent { type: 'change'; id: string; origin: 'local' | 'remote'; deleted: boolean; }
+/** `status`: sync state and the number of pending changes. */
+export interface StatusEvent { state: 'syncing' | 'idle' | 'offline'; pending: number; }
+/** `error`: a change rejected for good, or a failed sync cycle. */
+export interface ErrorEvent { code: string; message: string; id?: string; status?: number | null; error?: string; reason?: string; retryAfter?: number; }
+/** What listeners receive, by event. */
+export type EventPayload = ChangeEvent | Conflict | StatusEvent | ErrorEvent;
+/** What `sync()` did. */
+export interface SyncReport { pushed: number; pulled: number; conflicts: number; errors: SyncIssue[]; }
+"#;

@@ -1,0 +1,66 @@
+//! Errors of the browser edge and their conversion to JavaScript: every failure
+//! reaches JS as a `TidesyncError` (an `Error` subclass) with a stable `code`.
+
+use thiserror::Error;
+use tidesync_engine::error::{EngineError, StoreError};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/js/errors.js")]
+extern "C" {
+    /// The JS class defined in `js/errors.js`, re-exported by the npm package.
+    #[wasm_bindgen(js_name = TidesyncError)]
+    pub type JsTidesyncError;
+
+    #[wasm_bindgen(constructor, js_class = "TidesyncError")]
+    fn new(code: &str, message: &str, details: &JsValue) -> JsTidesyncError;
+}
+
+/// Why an SDK call failed.
+#[derive(Debug, Error)]
+pub enum SdkError {
+    /// The engine refused or failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// `open()` options are not acceptable.
+    #[error("invalid options: {0}")]
+    InvalidOptions(String),
+    /// The call came after `close()`.
+    #[error("the database is closed")]
+    Closed,
+    /// `sync()` without a `remote`.
+    #[error("no remote database is configured")]
+    NoRemote,
+    /// `on()` with an unknown event name or a non-function.
+    #[error("invalid listener: {0}")]
+    InvalidListener(String),
+}
+
+impl From<StoreError> for SdkError {
+    fn from(error: StoreError) -> Self {
+        SdkError::Engine(EngineError::Store(error))
+    }
+}
+
+impl SdkError {
+    /// The stable code JS sees as `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SdkError::Engine(error) => error.code(),
+            SdkError::InvalidOptions(_) => "invalid_options",
+            SdkError::Closed => "closed",
+            SdkError::NoRemote => "no_remote",
+            SdkError::InvalidListener(_) => "invalid_listener",
+        }
+    }
+}
+
+/// Builds a `TidesyncError`.
+pub fn js_error(code: &str, message: &str, details: &JsValue) -> JsValue {
+    JsTidesyncError::new(code, message, details).into()
+}
+
+impl From<SdkError> for JsValue {
+    fn from(error: SdkError) -> JsValue {
+        js_error(error.code(), &error.to_string(), &JsValue::UNDEFINED)
+    }
+}

@@ -1,0 +1,143 @@
+//! The fetch transport: performs the engine's [`HttpRequest`]s against the remote
+//! database URL, with a timeout on every request (AbortController), so a hung
+//! request never stalls sync.
+
+use std::collections::BTreeMap;
+
+use js_sys::Promise;
+use tidesync_engine::{
+    client::Transport,
+    http::{HttpRequest, HttpResponse, TransportError},
+};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, Request, RequestInit, Response};
+
+/// Talks to one remote database.
+#[derive(Debug, Clone)]
+pub struct FetchTransport {
+    /// The database URL without a trailing slash.
+    base: String,
+    /// Extra headers (authorisation) sent with every request.
+    headers: BTreeMap<String, String>,
+    /// Milliseconds before a request is aborted.
+    timeout_ms: u32,
+}
+
+impl FetchTransport {
+    /// A transport for the database at `remote`.
+    pub fn new(remote: &str, headers: BTreeMap<String, String>, timeout_ms: u32) -> Self {
+        FetchTransport {
+            base: remote.trim_end_matches('/').to_owned(),
+            headers,
+            timeout_ms,
+        }
+    }
+
+    fn url(&self, request: &HttpRequest) -> String {
+        let mut url = self.base.clone();
+        if !request.path.is_empty() {
+            url.push('/');
+            url.push_str(&request.path);
+        }
+        for (i, (key, value)) in request.query.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(&String::from(js_sys::encode_uri_component(key)));
+            url.push('=');
+            url.push_str(&String::from(js_sys::encode_uri_component(value)));
+        }
+        url
+    }
+
+    async fn perform(&self, request: HttpRequest) -> Result<HttpResponse, JsValue> {
+        let init = RequestInit::new();
+        init.set_method(request.method.as_str());
+        let headers = Headers::new()?;
+        headers.set("Accept", "application/json")?;
+        if let Some(body) = &request.body {
+            headers.set("Content-Type", "application/json")?;
+            init.set_body(&JsValue::from_str(body));
+        }
+        for (name, value) in &self.headers {
+            headers.set(name, value)?;
+        }
+        init.set_headers(&headers);
+        let controller = AbortController::new()?;
+        init.set_signal(Some(&controller.signal()));
+        let http = Request::new_with_str_and_init(&self.url(&request), &init)?;
+        let abort = Closure::once(move || controller.abort());
+        let timer = set_timeout(&abort, self.timeout_ms)?;
+        let result = async {
+            let response: Response = JsFuture::from(fetch(&http)?).await?.dyn_into()?;
+            let text = JsFuture::from(response.text()?).await?;
+            Ok::<_, JsValue>((response, text.as_string().unwrap_or_default()))
+        }
+        .await;
+        clear_timeout(timer);
+        let (response, body) = result?;
+        let retry_after = response
+            .headers()
+            .get("Retry-After")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<f64>().ok());
+        Ok(HttpResponse {
+            status: response.status(),
+            body,
+            retry_after,
+        })
+    }
+}
+
+impl Transport for FetchTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.perform(request).await.map_err(|error| {
+            let name = js_sys::Reflect::get(&error, &JsValue::from_str("name"))
+                .ok()
+                .and_then(|n| n.as_string());
+            if name.as_deref() == Some("AbortError") {
+                TransportError::Timeout(self.timeout_ms)
+            } else {
+                let message = js_sys::Reflect::get(&error, &JsValue::from_str("message"))
+                    .ok()
+                    .and_then(|m| m.as_string())
+                    .unwrap_or_else(|| "fetch failed".into());
+                TransportError::Network(message)
+            }
+        })
+    }
+}
+
+/// The global scope's `fetch`, in a window or a worker.
+fn fetch(request: &Request) -> Result<Promise, JsValue> {
+    let global = js_sys::global();
+    if let Some(window) = global.dyn_ref::<web_sys::Window>() {
+        return Ok(window.fetch_with_request(request));
+    }
+    if let Some(worker) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+        return Ok(worker.fetch_with_request(request));
+    }
+    Err(JsValue::from_str("no fetch in this environment"))
+}
+
+fn set_timeout(callback: &Closure<dyn FnMut()>, ms: u32) -> Result<i32, JsValue> {
+    let global = js_sys::global();
+    let function = callback.as_ref().unchecked_ref();
+    let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+    if let Some(window) = global.dyn_ref::<web_sys::Window>() {
+        return window.set_timeout_with_callback_and_timeout_and_arguments_0(function, ms);
+    }
+    if let Some(worker) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+        return worker.set_timeout_with_callback_and_timeout_and_arguments_0(function, ms);
+    }
+    Err(JsValue::from_str("no timers in this environment"))
+}
+
+fn clear_timeout(handle: i32) {
+    let global = js_sys::global();
+    if let Some(window) = global.dyn_ref::<web_sys::Window>() {
+        window.clear_timeout_with_handle(handle);
+    } else if let Some(worker) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+        worker.clear_timeout_with_handle(handle);
+    }
+}

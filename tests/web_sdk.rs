@@ -1,0 +1,271 @@
+//! The SDK in a real browser against a live reference server: two clients
+//! converge, the seed walk-through's conflict, persistence, and bad input.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use js_sys::Reflect;
+use support::{call, eval, expect_code, get, json, open, open_with, remote_db, unique};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn two_clients_create_edit_delete_and_converge() {
+    let remote = remote_db("converge");
+    let a = open(&unique("a"), &remote).await;
+    let b = open(&unique("b"), &remote).await;
+    let written = call(
+        &a,
+        "put",
+        &[json(r#"{"_id": "car", "make": "Toyota", "color": "red"}"#)],
+    )
+    .await;
+    assert_eq!(
+        get(&written, "status").as_string().as_deref(),
+        Some("pending")
+    );
+    assert_eq!(call(&a, "pendingCount", &[]).await.as_f64(), Some(1.0));
+    let report = call(&a, "sync", &[]).await;
+    assert_eq!(get(&report, "pushed").as_f64(), Some(1.0));
+    let outcome = support::await_promise(get(&written, "synced")).await;
+    assert_eq!(
+        get(&outcome, "outcome").as_string().as_deref(),
+        Some("accepted")
+    );
+    assert_eq!(call(&a, "pendingCount", &[]).await.as_f64(), Some(0.0));
+
+    let report = call(&b, "sync", &[]).await;
+    assert_eq!(get(&report, "pulled").as_f64(), Some(1.0));
+    let car = call(&b, "get", &["car".into()]).await;
+    assert_eq!(get(&car, "color").as_string().as_deref(), Some("red"));
+
+    call(
+        &b,
+        "put",
+        &[json(r#"{"_id": "car", "make": "Toyota", "color": "blue"}"#)],
+    )
+    .await;
+    call(&b, "put", &[json(r#"{"_id": "bike", "wheels": 2}"#)]).await;
+    call(&b, "sync", &[]).await;
+    call(&a, "sync", &[]).await;
+    let car = call(&a, "get", &["car".into()]).await;
+    assert_eq!(get(&car, "color").as_string().as_deref(), Some("blue"));
+
+    call(&a, "delete", &["bike".into()]).await;
+    call(&a, "sync", &[]).await;
+    call(&b, "sync", &[]).await;
+    assert!(call(&b, "get", &["bike".into()]).await.is_null());
+    let all_a = js_sys::JSON::stringify(&call(&a, "all", &[]).await).ok();
+    let all_b = js_sys::JSON::stringify(&call(&b, "all", &[]).await).ok();
+    assert_eq!(all_a, all_b);
+    let with_deleted = call(&b, "all", &[json(r#"{"includeDeleted": true}"#)]).await;
+    assert_eq!(js_sys::Array::from(&with_deleted).length(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn seed_walkthrough_conflict_is_reported_and_resolved() {
+    let remote = remote_db("agsync");
+    let a = open(&unique("clientA"), &remote).await;
+    let b = open(&unique("clientB"), &remote).await;
+    call(&a, "put", &[json(r#"{"_id": "f11075199bcea80849204660d7000d53", "car": {"make": "Toyota", "color": "red"}}"#)]).await;
+    call(&a, "sync", &[]).await;
+    call(&b, "sync", &[]).await;
+
+    let conflicts_seen = support::Recorder::on(&b, "conflict");
+    let id = "f11075199bcea80849204660d7000d53";
+    call(
+        &a,
+        "put",
+        &[json(&format!(
+            r#"{{"_id": "{id}", "car": {{"make": "Toyota", "color": "blue"}}}}"#
+        ))],
+    )
+    .await;
+    call(&a, "sync", &[]).await;
+    let stale = call(
+        &b,
+        "put",
+        &[json(&format!(
+            r#"{{"_id": "{id}", "car": {{"make": "Toyota", "color": "yellow"}}}}"#
+        ))],
+    )
+    .await;
+    let report = call(&b, "sync", &[]).await;
+    assert_eq!(get(&report, "conflicts").as_f64(), Some(1.0));
+
+    let outcome = support::await_promise(get(&stale, "synced")).await;
+    assert_eq!(
+        get(&outcome, "outcome").as_string().as_deref(),
+        Some("conflict")
+    );
+    let conflict = get(&outcome, "conflict");
+    let color = |side: &str| get(&get(&get(&conflict, side), "car"), "color").as_string();
+    assert_eq!(color("base").as_deref(), Some("red"));
+    assert_eq!(color("local").as_deref(), Some("yellow"));
+    assert_eq!(color("remote").as_deref(), Some("blue"));
+    assert!(get(&conflict, "remoteRev")
+        .as_string()
+        .is_some_and(|r| r.starts_with("2-")));
+    assert_eq!(conflicts_seen.count(), 1, "one conflict event");
+    assert_eq!(
+        js_sys::Array::from(&call(&b, "conflicts", &[]).await).length(),
+        1
+    );
+
+    let resolved = call(
+        &b,
+        "resolve",
+        &[
+            id.into(),
+            json(r#"{"car": {"make": "Toyota", "color": "green"}}"#),
+        ],
+    )
+    .await;
+    assert_eq!(
+        get(&resolved, "status").as_string().as_deref(),
+        Some("pending")
+    );
+    call(&b, "sync", &[]).await;
+    call(&a, "sync", &[]).await;
+    let on_a = call(&a, "get", &[id.into()]).await;
+    let on_b = call(&b, "get", &[id.into()]).await;
+    assert_eq!(
+        js_sys::JSON::stringify(&on_a).ok(),
+        js_sys::JSON::stringify(&on_b).ok()
+    );
+    assert_eq!(
+        get(&get(&on_a, "car"), "color").as_string().as_deref(),
+        Some("green")
+    );
+    assert!(get(&on_a, "_rev")
+        .as_string()
+        .is_some_and(|r| r.starts_with("3-")));
+    assert_eq!(
+        js_sys::Array::from(&call(&b, "conflicts", &[]).await).length(),
+        0
+    );
+}
+
+#[wasm_bindgen_test]
+async fn data_survives_close_and_reopen() {
+    let remote = remote_db("reopen");
+    let name = unique("persist");
+    let db = open(&name, &remote).await;
+    call(
+        &db,
+        "put",
+        &[json(r#"{"_id": "note", "text": "héllo 🌊"}"#)],
+    )
+    .await;
+    call(&db, "close", &[]).await;
+    expect_code(
+        support::try_call(&db, "get", &["note".into()]).await,
+        "closed",
+    );
+    let again = open(&name, &remote).await;
+    let note = call(&again, "get", &["note".into()]).await;
+    assert_eq!(get(&note, "text").as_string().as_deref(), Some("héllo 🌊"));
+    assert_eq!(
+        call(&again, "pendingCount", &[]).await.as_f64(),
+        Some(1.0),
+        "the outbox survives too"
+    );
+    call(&again, "sync", &[]).await;
+    assert_eq!(call(&again, "pendingCount", &[]).await.as_f64(), Some(0.0));
+    call(&again, "destroy", &[]).await;
+    let fresh = open(&name, &remote).await;
+    assert!(
+        call(&fresh, "get", &["note".into()]).await.is_null(),
+        "destroy removed the local data"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn bad_input_is_refused_with_a_code_and_nothing_is_stored() {
+    let db = open_with(&format!(
+        r#"{{"name": "{}", "maxDocumentBytes": 200}}"#,
+        unique("bad")
+    ))
+    .await;
+    let cases: &[(&str, &str)] = &[
+        ("42", "invalid_document"),
+        ("'text'", "invalid_document"),
+        ("null", "invalid_document"),
+        ("[1, 2]", "invalid_document"),
+        ("undefined", "invalid_document"),
+        ("({_id: 7})", "invalid_id"),
+        ("({_id: ''})", "invalid_id"),
+        ("({_id: '_secret'})", "invalid_id"),
+        ("({_id: 'x', _hidden: 1})", "invalid_document"),
+        ("({_id: 'x', f: function () {}})", "invalid_document"),
+        ("({_id: 'x', s: Symbol('s')})", "invalid_document"),
+        ("({_id: 'x', n: 10n})", "invalid_document"),
+        ("({_id: 'x', n: NaN})", "invalid_document"),
+        ("({_id: 'x', deep: {n: Infinity}})", "invalid_document"),
+        (
+            "(() => { const o = {_id: 'x'}; o.self = o; return o; })()",
+            "invalid_document",
+        ),
+        ("({_id: 'x', big: 'y'.repeat(500)})", "document_too_large"),
+    ];
+    for (expr, code) in cases {
+        let result = support::try_call(&db, "put", &[eval(expr)]).await;
+        expect_code(result, code);
+    }
+    assert_eq!(call(&db, "pendingCount", &[]).await.as_f64(), Some(0.0));
+    assert_eq!(
+        js_sys::Array::from(&call(&db, "all", &[json(r#"{"includeDeleted": true}"#)]).await)
+            .length(),
+        0
+    );
+    // A date converts as JSON.stringify would; arrays keep their order.
+    call(
+        &db,
+        "put",
+        &[eval("({_id: 'ok', when: new Date(0), list: [3, 1, 2]})")],
+    )
+    .await;
+    let ok = call(&db, "get", &["ok".into()]).await;
+    assert_eq!(
+        get(&ok, "when").as_string().as_deref(),
+        Some("1970-01-01T00:00:00.000Z")
+    );
+    // Other calls check their arguments too.
+    expect_code(
+        support::try_call(&db, "get", &[JsValue::from_f64(3.0)]).await,
+        "invalid_id",
+    );
+    expect_code(
+        support::try_call(&db, "delete", &["missing".into()]).await,
+        "not_found",
+    );
+    expect_code(
+        support::try_call(&db, "resolve", &["ok".into(), json("{}")]).await,
+        "not_conflicted",
+    );
+    expect_code(support::try_call(&db, "sync", &[]).await, "no_remote");
+    expect_code(
+        support::try_call(&db, "all", &[json(r#"{"status": "weird"}"#)]).await,
+        "invalid_options",
+    );
+    for options in [
+        "42",
+        "({})",
+        "({name: ''})",
+        "({name: 'x', remote: 'ftp://nope'})",
+        "({name: 'x', bogus: 1})",
+    ] {
+        let result =
+            wasm_bindgen_futures::JsFuture::from(tidesync::Tidesync::open(eval(options))).await;
+        assert!(result.is_err(), "open({options}) should fail");
+        expect_code(result, "invalid_options");
+    }
+    call(&db, "close", &[]).await;
+    expect_code(
+        support::try_call(&db, "put", &[json(r#"{"_id": "late"}"#)]).await,
+        "closed",
+    );
+    assert!(Reflect::has(&eval("({})"), &"x".into()).is_ok());
+}
