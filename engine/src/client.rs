@@ -93,7 +93,7 @@ impl<S: LocalStore> Client<S> {
             local::validate_document(doc, || env.new_id(), self.config.max_document_bytes)?;
         let ctx = self.context(env);
         self.store
-            .transact(&[id.clone()], |snapshot| {
+            .transact(std::slice::from_ref(&id), |snapshot| {
                 let (batch, outcome, events) = local::plan_put(&snapshot, &id, body, &ctx);
                 Ok::<_, EngineError>((batch, (outcome, events)))
             })

@@ -118,7 +118,7 @@ impl Tidesync {
 
     /// Deletes a document locally (a tombstone that syncs).
     #[wasm_bindgen(unchecked_return_type = "Promise<WriteResult>")]
-    pub fn delete(&self, id: JsValue) -> Promise {
+    pub fn delete(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Promise {
         promise(&self.inner, |inner| async move {
             let id = id_of(&id)?;
             let written = inner.client.delete(&id, &BrowserEnv).await?;
@@ -128,7 +128,7 @@ impl Tidesync {
 
     /// One document with `_id` and `_rev`, or `null` when missing or deleted.
     #[wasm_bindgen(unchecked_return_type = "Promise<Doc | null>")]
-    pub fn get(&self, id: JsValue) -> Promise {
+    pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Promise {
         promise(&self.inner, |inner| async move {
             let id = id_of(&id)?;
             let doc = inner.client.get(&id).await?;
@@ -176,7 +176,7 @@ impl Tidesync {
     #[wasm_bindgen(unchecked_return_type = "Promise<WriteResult>")]
     pub fn resolve(
         &self,
-        id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Doc | null")] body: JsValue,
     ) -> Promise {
         let body = if body.is_null() {
@@ -194,7 +194,10 @@ impl Tidesync {
     /// Drops local changes to a document: its conflict takes the server's side,
     /// its queued or rejected changes are discarded.
     #[wasm_bindgen(js_name = discardLocal, unchecked_return_type = "Promise<WriteResult>")]
-    pub fn discard_local(&self, id: JsValue) -> Promise {
+    pub fn discard_local(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Promise {
         promise(&self.inner, |inner| async move {
             let id = id_of(&id)?;
             let written = inner.client.discard_local(&id, &BrowserEnv).await?;

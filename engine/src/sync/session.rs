@@ -252,7 +252,7 @@ impl SyncSession {
 
     fn on_pushed(&mut self, batch: Vec<OutboxMessage>, response: HttpResponse) -> Step {
         match response.status {
-            200 | 201 | 202 => {}
+            200..=202 => {}
             400 | 403 | 413 | 415 if batch.len() > 1 => {
                 // Find the culprit: the rest of the cycle pushes one message at a time.
                 self.one_at_a_time = true;

@@ -52,7 +52,7 @@ impl Device {
 
     pub fn body(&self, id: &str) -> Option<Value> {
         let doc = block_on(self.client.get(id)).expect("get")?;
-        (!doc.deleted).then(|| Value::Object(doc.local))
+        (!doc.deleted).then_some(Value::Object(doc.local))
     }
 
     pub fn status(&self, id: &str) -> Option<DocStatus> {
