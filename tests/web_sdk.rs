@@ -269,3 +269,63 @@ async fn bad_input_is_refused_with_a_code_and_nothing_is_stored() {
     );
     assert!(Reflect::has(&eval("({})"), &"x".into()).is_ok());
 }
+
+#[wasm_bindgen_test]
+async fn listeners_see_local_and_remote_changes_and_a_throwing_one_breaks_nothing() {
+    let remote = remote_db("events");
+    let a = open(&unique("ev-a"), &remote).await;
+    let b = open(&unique("ev-b"), &remote).await;
+    let changes = support::Recorder::on(&b, "change");
+    let statuses = support::Recorder::on(&b, "status");
+    // A listener that throws, registered before the others see anything.
+    let thrower = eval("() => { throw new Error('listener bug'); }");
+    call(&b, "on", &["change".into(), thrower]).await;
+    let unsubscribed = support::Recorder::on(&b, "change");
+    unsubscribed.unsubscribe(&b).await;
+
+    call(&b, "put", &[json(r#"{"_id": "mine", "v": 1}"#)]).await;
+    call(&a, "put", &[json(r#"{"_id": "theirs", "v": 2}"#)]).await;
+    call(&a, "sync", &[]).await;
+    let report = call(&b, "sync", &[]).await;
+    assert_eq!(
+        get(&report, "pushed").as_f64(),
+        Some(1.0),
+        "sync went on despite the throwing listener"
+    );
+    assert_eq!(get(&report, "pulled").as_f64(), Some(1.0));
+    let origins: Vec<(String, String)> = changes
+        .payloads()
+        .iter()
+        .map(|p| {
+            (
+                get(p, "id").as_string().unwrap_or_default(),
+                get(p, "origin").as_string().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        origins,
+        vec![
+            ("mine".into(), "local".into()),
+            ("theirs".into(), "remote".into())
+        ]
+    );
+    let states: Vec<String> = statuses
+        .payloads()
+        .iter()
+        .filter_map(|p| get(p, "state").as_string())
+        .collect();
+    assert_eq!(states, vec!["syncing", "idle"]);
+    assert_eq!(
+        unsubscribed.count(),
+        0,
+        "an unsubscribed listener hears nothing"
+    );
+    for bad in [
+        ("nope", eval("() => 1")),
+        ("change", JsValue::from_f64(1.0)),
+    ] {
+        let result = support::try_call(&b, "on", &[bad.0.into(), bad.1]).await;
+        expect_code(result, "invalid_listener");
+    }
+}

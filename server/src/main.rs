@@ -1,6 +1,6 @@
 //! The `tidesync-server` binary: parses flags, sets up logging, and serves.
 
-use std::process::ExitCode;
+use std::{io::IsTerminal, process::ExitCode};
 
 use clap::Parser;
 use tidesync_server::{serve, shutdown_signal, Config};
@@ -15,6 +15,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match serve(config, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

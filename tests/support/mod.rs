@@ -113,6 +113,7 @@ pub fn expect_code(result: Result<JsValue, JsValue>, code: &str) {
 pub struct Recorder {
     seen: Rc<RefCell<Vec<JsValue>>>,
     _closure: Closure<dyn Fn(JsValue)>,
+    off: JsValue,
 }
 
 impl Recorder {
@@ -125,12 +126,32 @@ impl Recorder {
         let on: Function = get(db, "on")
             .dyn_into()
             .unwrap_or_else(|_| panic!("no on()"));
-        on.call2(db, &JsValue::from_str(event), closure.as_ref())
+        let off = on
+            .call2(db, &JsValue::from_str(event), closure.as_ref())
             .unwrap_or_else(|e| panic!("on failed: {e:?}"));
         Recorder {
             seen,
             _closure: closure,
+            off,
         }
+    }
+
+    /// Every payload so far.
+    pub fn payloads(&self) -> Vec<JsValue> {
+        self.seen.borrow().clone()
+    }
+
+    /// Calls the unsubscribe function `on()` returned (twice: it must be harmless).
+    pub async fn unsubscribe(&self, _db: &JsValue) {
+        let off: Function = self
+            .off
+            .clone()
+            .dyn_into()
+            .unwrap_or_else(|_| panic!("on() returned no function"));
+        off.call0(&JsValue::NULL)
+            .unwrap_or_else(|e| panic!("unsubscribe failed: {e:?}"));
+        off.call0(&JsValue::NULL)
+            .unwrap_or_else(|e| panic!("second unsubscribe failed: {e:?}"));
     }
 
     /// How many payloads arrived.
