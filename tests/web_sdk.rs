@@ -220,6 +220,25 @@ async fn bad_input_is_refused_with_a_code_and_nothing_is_stored() {
             .length(),
         0
     );
+    // A bulk write with one bad document writes nothing.
+    let bulk = eval("[{_id: 'b1'}, {_id: 'b2', n: NaN}]");
+    expect_code(
+        support::try_call(&db, "putMany", &[bulk]).await,
+        "invalid_document",
+    );
+    expect_code(
+        support::try_call(&db, "putMany", &[json("{}")]).await,
+        "invalid_document",
+    );
+    assert_eq!(call(&db, "pendingCount", &[]).await.as_f64(), Some(0.0));
+    let written = call(
+        &db,
+        "putMany",
+        &[json(r#"[{"_id": "b1"}, {"_id": "b2", "n": 1}]"#)],
+    )
+    .await;
+    assert_eq!(js_sys::Array::from(&written).length(), 2);
+    assert_eq!(call(&db, "pendingCount", &[]).await.as_f64(), Some(2.0));
     // A date converts as JSON.stringify would; arrays keep their order.
     call(
         &db,

@@ -100,6 +100,45 @@ impl<S: LocalStore> Client<S> {
             .await
     }
 
+    /// Writes many documents in ONE transaction: all land or none do. Every
+    /// document is validated first; the first invalid one fails the whole call
+    /// (its index is in the message) and nothing is written.
+    pub async fn put_many(
+        &self,
+        docs: Vec<Value>,
+        env: &impl Environment,
+    ) -> Result<Vec<Written>, EngineError> {
+        let mut items = Vec::with_capacity(docs.len());
+        for (index, doc) in docs.into_iter().enumerate() {
+            let item =
+                local::validate_document(doc, || env.new_id(), self.config.max_document_bytes)
+                    .map_err(|e| e.at_index(index))?;
+            items.push(item);
+        }
+        let ids: Vec<String> = items.iter().map(|(id, _)| id.clone()).collect();
+        let now = env.now();
+        let message_ids: Vec<String> = items.iter().map(|_| env.new_id()).collect();
+        let max_document_bytes = self.config.max_document_bytes;
+        self.store
+            .transact(&ids, |mut snapshot| {
+                let mut batch = crate::store::WriteBatch::default();
+                let mut results = Vec::with_capacity(items.len());
+                for ((id, body), message_id) in items.into_iter().zip(message_ids) {
+                    let ctx = WriteContext {
+                        now,
+                        message_id,
+                        max_document_bytes,
+                    };
+                    let (one, outcome, events) = local::plan_put(&snapshot, &id, body, &ctx);
+                    snapshot.absorb(&one);
+                    batch.extend(one);
+                    results.push((outcome, events));
+                }
+                Ok::<_, EngineError>((batch, results))
+            })
+            .await
+    }
+
     /// Deletes a document locally (a tombstone to push) and queues it, atomically.
     pub async fn delete(&self, id: &str, env: &impl Environment) -> Result<Written, EngineError> {
         local::validate_id(id)?;

@@ -50,6 +50,17 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// The same error, naming the position of the document in a bulk write.
+    pub fn at_index(self, index: usize) -> EngineError {
+        match self {
+            EngineError::InvalidDocument(m) => {
+                EngineError::InvalidDocument(format!("document {index}: {m}"))
+            }
+            EngineError::InvalidId(m) => EngineError::InvalidId(format!("document {index}: {m}")),
+            other => other,
+        }
+    }
+
     /// The stable code surfaced to JavaScript as `error.code`.
     pub fn code(&self) -> &'static str {
         match self {

@@ -116,6 +116,24 @@ impl Tidesync {
         })
     }
 
+    /// Writes many documents in one transaction (all or none), each queued as
+    /// `put` would; much faster than awaiting `put` in a loop.
+    #[wasm_bindgen(js_name = putMany, unchecked_return_type = "Promise<WriteResult[]>")]
+    pub fn put_many(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Doc[]")] docs: JsValue,
+    ) -> Promise {
+        let values = docs_of(&docs);
+        promise(&self.inner, |inner| async move {
+            let written = inner.client.put_many(values?, &BrowserEnv).await?;
+            let results = js_sys::Array::new();
+            for one in written {
+                results.push(&inner.written(one).await);
+            }
+            Ok(results.into())
+        })
+    }
+
     /// Deletes a document locally (a tombstone that syncs).
     #[wasm_bindgen(unchecked_return_type = "Promise<WriteResult>")]
     pub fn delete(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Promise {
@@ -259,6 +277,21 @@ impl Tidesync {
             Ok(JsValue::UNDEFINED)
         })
     }
+}
+
+fn docs_of(value: &JsValue) -> Result<Vec<serde_json::Value>> {
+    if !js_sys::Array::is_array(value) {
+        let message = "putMany() takes an array of documents".to_owned();
+        return Err(SdkError::Engine(
+            tidesync_engine::error::EngineError::InvalidDocument(message),
+        ));
+    }
+    let array: &js_sys::Array = value.unchecked_ref();
+    let mut docs = Vec::with_capacity(array.length() as usize);
+    for (index, doc) in array.iter().enumerate() {
+        docs.push(to_json(&doc).map_err(|e| e.at_index(index))?);
+    }
+    Ok(docs)
 }
 
 fn id_of(value: &JsValue) -> Result<String> {

@@ -17,6 +17,7 @@ export async function example(): Promise<number> {
   }
   const doc: Doc | null = await db.get('car-1');
   const all: Doc[] = await db.all({ status: 'pending' });
+  const many: WriteResult[] = await db.putMany([{ a: 1 }, { _id: 'x', b: [1, 2] }]);
   const off: () => void = db.on('change', () => undefined);
   off();
   const report: SyncReport = await db.sync();
@@ -28,5 +29,5 @@ export async function example(): Promise<number> {
     }
   }
   db.close();
-  return report.pushed + all.length + (doc ? 1 : 0) + (await db.pendingCount());
+  return report.pushed + many.length + all.length + (doc ? 1 : 0) + (await db.pendingCount());
 }

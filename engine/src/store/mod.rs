@@ -63,7 +63,51 @@ pub struct WriteBatch {
     pub meta: Vec<(String, Value)>,
 }
 
+impl Snapshot {
+    /// Folds a batch into the snapshot, so several plans can run one after the
+    /// other inside one transaction (a bulk write) and each sees the last.
+    pub fn absorb(&mut self, batch: &WriteBatch) {
+        for doc in &batch.put_docs {
+            self.docs.insert(doc.id.clone(), doc.clone());
+        }
+        for id in &batch.delete_docs {
+            self.docs.remove(id);
+        }
+        for list in self.messages.values_mut() {
+            list.retain(|m| !batch.delete_messages.contains(&m.seq));
+        }
+        for message in &batch.put_messages {
+            let list = self.messages.entry(message.doc_id.clone()).or_default();
+            list.retain(|m| m.seq != message.seq);
+            list.push(message.clone());
+            list.sort_by_key(|m| m.seq);
+        }
+        for conflict in &batch.put_conflicts {
+            self.conflicts.insert(conflict.id.clone(), conflict.clone());
+        }
+        for id in &batch.delete_conflicts {
+            self.conflicts.remove(id);
+        }
+        for (key, value) in &batch.meta {
+            if key == META_OUTBOX_SEQ {
+                self.next_seq = value.as_u64().unwrap_or(self.next_seq);
+            }
+        }
+    }
+}
+
 impl WriteBatch {
+    /// Appends `other`; applied in order, its writes win over earlier ones.
+    pub fn extend(&mut self, other: WriteBatch) {
+        self.put_docs.extend(other.put_docs);
+        self.delete_docs.extend(other.delete_docs);
+        self.put_messages.extend(other.put_messages);
+        self.delete_messages.extend(other.delete_messages);
+        self.put_conflicts.extend(other.put_conflicts);
+        self.delete_conflicts.extend(other.delete_conflicts);
+        self.meta.extend(other.meta);
+    }
+
     /// True when the batch writes nothing.
     pub fn is_empty(&self) -> bool {
         self.put_docs.is_empty()

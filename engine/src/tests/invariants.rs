@@ -372,3 +372,27 @@ fn invariant_6_stacked_offline_edits_are_one_push() {
     );
     assert_eq!(server.rev("census").map(|r| r.generation()), Some(1));
 }
+
+#[test]
+fn a_bulk_write_is_one_transaction_with_coalescing() {
+    let server = FakeServer::new();
+    let device = Device::new();
+    let docs = vec![
+        json!({"_id": "a", "n": 1}),
+        json!({"_id": "b"}),
+        json!({"_id": "a", "n": 2}),
+        json!({"x": 1}),
+    ];
+    let written = block_on(device.client.put_many(docs, &device.env)).expect("bulk");
+    assert_eq!(written.len(), 4);
+    assert_eq!(device.outbox_len(), 3, "two writes to a coalesce");
+    assert_eq!(device.body("a"), Some(json!({"n": 2})));
+    // One bad document: nothing at all is written, and the error names it.
+    let bad = vec![json!({"_id": "c"}), json!({"_id": 5})];
+    let err = block_on(device.client.put_many(bad, &device.env)).expect_err("invalid");
+    assert_eq!(err.code(), "invalid_id");
+    assert!(err.to_string().contains("document 1"), "{err}");
+    assert_eq!(device.status("c"), None);
+    assert_eq!(device.sync(&server).pushed, 3);
+    assert_eq!(server.body("a"), Some(json!({"n": 2})));
+}
