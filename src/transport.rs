@@ -2,7 +2,10 @@
 //! database URL, with a timeout on every request (AbortController), so a hung
 //! request never stalls sync.
 
-use std::collections::BTreeMap;
+use std::{
+    cell::{Cell, RefCell},
+    collections::BTreeMap,
+};
 
 use js_sys::Promise;
 use tidesync_engine::{
@@ -18,8 +21,11 @@ use web_sys::{AbortController, Headers, Request, RequestInit, Response};
 pub struct FetchTransport {
     /// The database URL without a trailing slash.
     base: String,
-    /// Extra headers (authorisation) sent with every request.
-    headers: BTreeMap<String, String>,
+    /// Extra headers (authorisation) sent with every request; the app's
+    /// `auth` callback may replace them.
+    headers: RefCell<BTreeMap<String, String>>,
+    /// False while the app forces the SDK offline.
+    enabled: Cell<bool>,
     /// Milliseconds before a request is aborted.
     timeout_ms: u32,
 }
@@ -29,9 +35,20 @@ impl FetchTransport {
     pub fn new(remote: &str, headers: BTreeMap<String, String>, timeout_ms: u32) -> Self {
         FetchTransport {
             base: remote.trim_end_matches('/').to_owned(),
-            headers,
+            headers: RefCell::new(headers),
+            enabled: Cell::new(true),
             timeout_ms,
         }
+    }
+
+    /// Replaces the extra headers (fresh credentials).
+    pub fn set_headers(&self, headers: BTreeMap<String, String>) {
+        *self.headers.borrow_mut() = headers;
+    }
+
+    /// Lets requests through (`true`) or fails them as offline (`false`).
+    pub fn set_enabled(&self, enabled: bool) {
+        self.enabled.set(enabled);
     }
 
     fn url(&self, request: &HttpRequest) -> String {
@@ -58,7 +75,7 @@ impl FetchTransport {
             headers.set("Content-Type", "application/json")?;
             init.set_body(&JsValue::from_str(body));
         }
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers.borrow().iter() {
             headers.set(name, value)?;
         }
         init.set_headers(&headers);
@@ -91,6 +108,11 @@ impl FetchTransport {
 
 impl Transport for FetchTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        if !self.enabled.get() {
+            return Err(TransportError::Network(
+                "the app has switched the network off".into(),
+            ));
+        }
         self.perform(request).await.map_err(|error| {
             let name = js_sys::Reflect::get(&error, &JsValue::from_str("name"))
                 .ok()

@@ -334,7 +334,8 @@ async fn listeners_see_local_and_remote_changes_and_a_throwing_one_breaks_nothin
         .iter()
         .filter_map(|p| get(p, "state").as_string())
         .collect();
-    assert_eq!(states, vec!["syncing", "idle"]);
+    // The write (never synced yet: "online"), then the cycle.
+    assert_eq!(states, vec!["online", "syncing", "idle"]);
     assert_eq!(
         unsubscribed.count(),
         0,

@@ -217,6 +217,34 @@ impl<S: LocalStore> Client<S> {
         Ok(self.store.conflicts().await?)
     }
 
+    /// Re-queues the rejected messages of `id`, or of every document when
+    /// `id` is `None`; returns how many were re-queued.
+    pub async fn retry_rejected(&self, id: Option<&str>) -> Result<u32, EngineError> {
+        let ids: Vec<String> = match id {
+            Some(id) => vec![id.to_owned()],
+            None => {
+                let all = self.store.outbox(None, usize::MAX).await?;
+                let rejected = all
+                    .into_iter()
+                    .filter(|m| m.state == crate::outbox::MessageState::Rejected);
+                let ids: std::collections::BTreeSet<String> = rejected.map(|m| m.doc_id).collect();
+                ids.into_iter().collect()
+            }
+        };
+        self.store
+            .transact(&ids, |snapshot| {
+                let mut batch = crate::store::WriteBatch::default();
+                let mut count = 0;
+                for id in &ids {
+                    let (one, n) = crate::outbox::plan_retry_rejected(&snapshot, id);
+                    batch.extend(one);
+                    count += n;
+                }
+                Ok::<_, EngineError>((batch, count))
+            })
+            .await
+    }
+
     /// Runs one sync cycle: push the outbox, fetch conflicting server sides, pull
     /// changes. Events are handed to `emit` after each transaction commits.
     /// Network and server failures end the cycle and are reported in the

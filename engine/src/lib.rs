@@ -15,6 +15,7 @@ pub mod local;
 pub mod model;
 pub mod outbox;
 pub mod protocol;
+pub mod schedule;
 pub mod store;
 pub mod sync;
 

@@ -75,3 +75,27 @@ impl OutboxMessage {
         self.to_wire().to_string().len()
     }
 }
+
+/// Re-queues the rejected messages of a document so the next cycle retries them
+/// (after the app fixed what the server refused, e.g. its permissions).
+/// Returns the writes and how many messages were re-queued.
+pub fn plan_retry_rejected(
+    snapshot: &crate::store::Snapshot,
+    doc_id: &str,
+) -> (crate::store::WriteBatch, u32) {
+    let mut batch = crate::store::WriteBatch::default();
+    for message in snapshot
+        .messages_of(doc_id)
+        .iter()
+        .filter(|m| m.state == MessageState::Rejected)
+    {
+        batch.put_messages.push(OutboxMessage {
+            state: MessageState::Queued,
+            attempts: 0,
+            last_error: None,
+            ..message.clone()
+        });
+    }
+    let count = u32::try_from(batch.put_messages.len()).unwrap_or(u32::MAX);
+    (batch, count)
+}

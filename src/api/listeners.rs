@@ -44,6 +44,14 @@ impl Listeners {
         }
     }
 
+    /// Whether anyone listens to `event` (to skip building unused payloads).
+    pub fn has(&self, event: &str) -> bool {
+        self.by_event
+            .borrow()
+            .get(event)
+            .is_some_and(|l| !l.is_empty())
+    }
+
     /// Calls every listener of `event` with `payload`.
     pub fn emit(&self, event: &str, payload: &JsValue) {
         let callbacks: Vec<Function> = self

@@ -1,45 +1,46 @@
 //! The JavaScript API: `Tidesync.open()` and the methods of an open database.
 //!
 //! Every method returns a Promise and rejects with a `TidesyncError`. Work is
-//! done by the engine's [`Client`]; this module only converts values, keeps the
-//! listener registry and resolves the `synced` promises of writes.
+//! done by the engine's `Client`; this module converts values and forwards, the
+//! state and the sync cycle live in [`inner`], automatic sync in [`live`].
 
+mod args;
 mod env;
+mod inner;
 mod listeners;
+mod live;
 mod options;
 mod typings;
 
-use std::{cell::Cell, rc::Rc};
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+};
 
 use futures::lock::Mutex;
-use js_sys::{Function, Object, Promise, Reflect};
-use serde_json::json;
+use js_sys::{Function, Promise};
 use tidesync_engine::{
-    client::{document_json, Client, Written},
-    event::{Event, Settlement},
-    model::DocStatus,
-    store::DocQuery,
+    client::{document_json, Client},
+    schedule::Scheduler,
+    store::LocalStore,
 };
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::future_to_promise;
 
-use self::{env::BrowserEnv, listeners::Listeners, options::OpenOptions};
+use self::{
+    args::{docs_of, id_of, query_of},
+    env::BrowserEnv,
+    inner::Inner,
+    listeners::Listeners,
+    live::Live,
+    options::OpenOptions,
+};
 use crate::{
     convert::{to_js, to_json},
     error::SdkError,
     idb::IdbStore,
     transport::FetchTransport,
 };
-
-struct Inner {
-    name: String,
-    client: Client<IdbStore>,
-    transport: Option<FetchTransport>,
-    listeners: Listeners,
-    closed: Cell<bool>,
-    remote_known: Cell<bool>,
-    sync_lock: Mutex<()>,
-}
 
 /// An open local database, optionally syncing with a remote CouchDB database.
 #[wasm_bindgen]
@@ -62,8 +63,11 @@ where
     })
 }
 
-fn set(target: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+impl Tidesync {
+    fn emit_status(&self) {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::spawn_local(async move { inner.emit_status().await });
+    }
 }
 
 #[wasm_bindgen]
@@ -83,7 +87,12 @@ impl Tidesync {
                     options.request_timeout_ms.unwrap_or(30_000),
                 )
             });
-            let inner = Inner {
+            let scheduler = Scheduler::new(
+                options.schedule_config(),
+                live::browser_online(),
+                live::page_visible(),
+            );
+            let inner = Rc::new(Inner {
                 name: options.name.clone(),
                 client: Client::new(store, options.client_config()),
                 transport,
@@ -91,11 +100,18 @@ impl Tidesync {
                 closed: Cell::new(false),
                 remote_known: Cell::new(false),
                 sync_lock: Mutex::new(()),
-            };
-            Ok(Tidesync {
-                inner: Rc::new(inner),
+                scheduler: RefCell::new(scheduler),
+                live: Live::default(),
+                auth: options.auth.clone(),
+                auth_tried: Cell::new(false),
+            });
+            if inner.transport.is_some() {
+                Live::install(&inner);
+                // Work left from an earlier session (or none: then the first pull).
+                inner.scheduler.borrow_mut().request_now();
+                Live::reschedule(&inner);
             }
-            .into())
+            Ok(Tidesync { inner }.into())
         })
     }
 
@@ -226,7 +242,10 @@ impl Tidesync {
     /// Runs one sync cycle now: push, then pull.
     #[wasm_bindgen(unchecked_return_type = "Promise<SyncReport>")]
     pub fn sync(&self) -> Promise {
-        promise(&self.inner, |inner| async move { inner.sync().await })
+        promise(&self.inner, |inner| async move {
+            let report = inner.sync_cycle().await?;
+            Ok(to_js(&report))
+        })
     }
 
     /// Subscribes to `change`, `conflict`, `status`, `error` or `resolved`;
@@ -258,9 +277,94 @@ impl Tidesync {
         Ok(unsubscribe.into_js_value().unchecked_into())
     }
 
+    /// `{ state, pending, conflicts, lastSyncAt, lastError, nextRetryAt }`; the
+    /// same object the `status` event carries.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
+    pub fn status(&self) -> Promise {
+        promise(&self.inner, |inner| async move { inner.status().await })
+    }
+
+    /// Stops automatic sync (manual `sync()` still works) until `resume()`.
+    pub fn pause(&self) {
+        self.inner.scheduler.borrow_mut().pause();
+        Live::reschedule(&self.inner);
+        self.emit_status();
+    }
+
+    /// Resumes automatic sync with an immediate attempt.
+    pub fn resume(&self) {
+        self.inner.scheduler.borrow_mut().resume();
+        Live::reschedule(&self.inner);
+        self.emit_status();
+    }
+
+    /// Lets the app force the SDK offline (`false`) on top of real
+    /// connectivity, e.g. for an in-app offline switch; requests then fail with
+    /// code `network` without touching the network.
+    #[wasm_bindgen(js_name = setNetworkEnabled)]
+    pub fn set_network_enabled(&self, enabled: bool) {
+        if let Some(transport) = &self.inner.transport {
+            transport.set_enabled(enabled);
+        }
+        {
+            let mut scheduler = self.inner.scheduler.borrow_mut();
+            if enabled && live::browser_online() {
+                scheduler.went_online();
+            } else if !enabled {
+                scheduler.went_offline();
+            }
+        }
+        Live::reschedule(&self.inner);
+        self.emit_status();
+    }
+
+    /// The outbox: changes waiting for the server, parked rejections included.
+    #[wasm_bindgen(unchecked_return_type = "Promise<OutboxEntry[]>")]
+    pub fn outbox(&self) -> Promise {
+        promise(&self.inner, |inner| async move {
+            let messages = inner
+                .client
+                .store()
+                .outbox(None, usize::MAX)
+                .await
+                .map_err(SdkError::from)?;
+            let entries: Vec<serde_json::Value> = messages
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "seq": m.seq, "id": m.id, "docId": m.doc_id, "op": m.op, "baseRev": m.base_rev,
+                        "body": m.body, "createdAt": m.created_at, "attempts": m.attempts,
+                        "lastError": m.last_error, "state": m.state,
+                    })
+                })
+                .collect();
+            Ok(to_js(&entries))
+        })
+    }
+
+    /// Re-queues rejected changes (of one document, or all) for the next cycle.
+    #[wasm_bindgen(js_name = retryRejected, unchecked_return_type = "Promise<number>")]
+    pub fn retry_rejected(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | undefined")] id: JsValue,
+    ) -> Promise {
+        promise(&self.inner, |inner| async move {
+            let id = if id.is_undefined() || id.is_null() {
+                None
+            } else {
+                Some(id_of(&id)?)
+            };
+            let count = inner.client.retry_rejected(id.as_deref()).await?;
+            inner.scheduler.borrow_mut().request_now();
+            Live::reschedule(&inner);
+            Ok(JsValue::from_f64(f64::from(count)))
+        })
+    }
+
     /// Closes the database; later calls reject with code `closed`.
     pub fn close(&self) {
         self.inner.closed.set(true);
+        self.inner.live.shutdown();
         self.inner.client.store().close();
     }
 
@@ -270,144 +374,12 @@ impl Tidesync {
         let inner = self.inner.clone();
         future_to_promise(async move {
             inner.closed.set(true);
+            inner.live.shutdown();
             inner.client.store().close();
             IdbStore::destroy(&inner.name)
                 .await
                 .map_err(SdkError::from)?;
             Ok(JsValue::UNDEFINED)
         })
-    }
-}
-
-fn docs_of(value: &JsValue) -> Result<Vec<serde_json::Value>> {
-    if !js_sys::Array::is_array(value) {
-        let message = "putMany() takes an array of documents".to_owned();
-        return Err(SdkError::Engine(
-            tidesync_engine::error::EngineError::InvalidDocument(message),
-        ));
-    }
-    let array: &js_sys::Array = value.unchecked_ref();
-    let mut docs = Vec::with_capacity(array.length() as usize);
-    for (index, doc) in array.iter().enumerate() {
-        docs.push(to_json(&doc).map_err(|e| e.at_index(index))?);
-    }
-    Ok(docs)
-}
-
-fn id_of(value: &JsValue) -> Result<String> {
-    value.as_string().ok_or_else(|| {
-        SdkError::Engine(tidesync_engine::error::EngineError::InvalidId(
-            "an id must be a string".into(),
-        ))
-    })
-}
-
-fn query_of(options: &JsValue) -> Result<DocQuery> {
-    if options.is_undefined() || options.is_null() {
-        return Ok(DocQuery::default());
-    }
-    let bad = |m: &str| SdkError::InvalidOptions(m.to_owned());
-    let include_deleted =
-        Reflect::get(options, &"includeDeleted".into()).map_err(|_| bad("includeDeleted"))?;
-    let status = Reflect::get(options, &"status".into()).map_err(|_| bad("status"))?;
-    let status = match status.as_string().as_deref() {
-        None if status.is_undefined() => None,
-        Some("synced") => Some(DocStatus::Synced),
-        Some("pending") => Some(DocStatus::Pending),
-        Some("conflicted") => Some(DocStatus::Conflicted),
-        _ => return Err(bad("status must be 'synced', 'pending' or 'conflicted'")),
-    };
-    Ok(DocQuery {
-        status,
-        include_deleted: include_deleted.as_bool().unwrap_or(false),
-    })
-}
-
-impl Inner {
-    /// Emits a write's events and builds `{ id, rev, status, synced }`.
-    async fn written(self: &Rc<Self>, (outcome, events): Written) -> JsValue {
-        let id = outcome.id.clone();
-        let result = Object::new();
-        set(&result, "id", &JsValue::from_str(&id));
-        set(
-            &result,
-            "rev",
-            &outcome
-                .rev
-                .as_deref()
-                .map_or(JsValue::NULL, JsValue::from_str),
-        );
-        set(
-            &result,
-            "status",
-            &JsValue::from_str(outcome.status.as_str()),
-        );
-        let synced = if outcome.queued {
-            let inner = self.clone();
-            let key = id.clone();
-            Promise::new(&mut |resolve, _reject| inner.listeners.wait(&key, resolve))
-        } else if outcome.status == DocStatus::Conflicted {
-            let conflicts = self.client.conflicts().await.unwrap_or_default();
-            let conflict = conflicts.into_iter().find(|c| c.id == id);
-            Promise::resolve(&to_js(
-                &json!({"outcome": "conflict", "conflict": conflict}),
-            ))
-        } else {
-            Promise::resolve(&to_js(&json!({"outcome": "accepted", "rev": outcome.rev})))
-        };
-        set(&result, "synced", &synced);
-        self.emit(events);
-        result.into()
-    }
-
-    /// Hands engine events to listeners and pending promises.
-    fn emit(&self, events: Vec<Event>) {
-        for event in events {
-            match &event {
-                Event::Change { .. } => self.listeners.emit("change", &to_js(&event)),
-                Event::Conflict { conflict } => self.listeners.emit("conflict", &to_js(conflict)),
-                Event::Settled { id, settlement } => {
-                    if let Settlement::Rejected { error } = settlement {
-                        let payload = json!({"code": "rejected", "id": id, "message": format!("{}: {}", error.error, error.reason), "status": error.status, "error": error.error, "reason": error.reason});
-                        self.listeners.emit("error", &to_js(&payload));
-                    }
-                    self.listeners.settle(id, &to_js(settlement));
-                }
-            }
-        }
-    }
-
-    fn emit_status(&self, state: &str, pending: u64) {
-        self.listeners.emit(
-            "status",
-            &to_js(&json!({"state": state, "pending": pending})),
-        );
-    }
-
-    async fn sync(self: &Rc<Self>) -> Result<JsValue> {
-        let transport = self.transport.as_ref().ok_or(SdkError::NoRemote)?;
-        let _guard = self.sync_lock.lock().await;
-        self.emit_status("syncing", self.client.pending_count().await?);
-        let run = self
-            .client
-            .sync(transport, &BrowserEnv, self.remote_known.get(), |events| {
-                self.emit(events)
-            });
-        let (report, remote_ready) = run.await?;
-        self.remote_known.set(remote_ready);
-        for issue in report.errors.iter().filter(|e| e.code != "rejected") {
-            self.listeners.emit("error", &to_js(issue));
-        }
-        let state = if report
-            .errors
-            .iter()
-            .any(|e| e.code == "network" || e.code == "timeout")
-        {
-            "offline"
-        } else {
-            "idle"
-        };
-        self.emit_status(state, self.client.pending_count().await?);
-        Ok(to_js(&report))
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use tidesync_engine::{client::ClientConfig, sync::SyncConfig};
+use tidesync_engine::{client::ClientConfig, schedule::ScheduleConfig, sync::SyncConfig};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::SdkError;
@@ -20,6 +20,12 @@ const KNOWN: &[&str] = &[
     "pullPageSize",
     "requestTimeoutMs",
     "createRemote",
+    "live",
+    "debounceMs",
+    "pollIntervalMs",
+    "backoffBaseMs",
+    "backoffCapMs",
+    "auth",
 ];
 
 /// `Tidesync.open()` options as JS passes them.
@@ -52,6 +58,24 @@ pub struct OpenOptions {
     /// Create the remote database if missing (default true).
     #[serde(default)]
     pub create_remote: Option<bool>,
+    /// Automatic sync (default true).
+    #[serde(default)]
+    pub live: Option<bool>,
+    /// Quiet time after a write before pushing.
+    #[serde(default)]
+    pub debounce_ms: Option<f64>,
+    /// Pull interval while visible (0 turns polling off).
+    #[serde(default)]
+    pub poll_interval_ms: Option<f64>,
+    /// First retry delay ceiling.
+    #[serde(default)]
+    pub backoff_base_ms: Option<f64>,
+    /// Largest retry delay.
+    #[serde(default)]
+    pub backoff_cap_ms: Option<f64>,
+    /// `async () => headers`, called on a 401 for fresh credentials.
+    #[serde(skip)]
+    pub auth: Option<js_sys::Function>,
 }
 
 impl OpenOptions {
@@ -102,6 +126,19 @@ impl OpenOptions {
             }
         }
         Ok(options)
+    }
+
+    /// The scheduler configuration these options ask for.
+    pub fn schedule_config(&self) -> ScheduleConfig {
+        let d = ScheduleConfig::default();
+        ScheduleConfig {
+            live: self.live.unwrap_or(d.live),
+            debounce_ms: self.debounce_ms.unwrap_or(d.debounce_ms),
+            max_wait_ms: d.max_wait_ms,
+            poll_interval_ms: self.poll_interval_ms.unwrap_or(d.poll_interval_ms),
+            backoff_base_ms: self.backoff_base_ms.unwrap_or(d.backoff_base_ms),
+            backoff_cap_ms: self.backoff_cap_ms.unwrap_or(d.backoff_cap_ms),
+        }
     }
 
     /// The engine configuration these options ask for.

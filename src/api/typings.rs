@@ -31,6 +31,42 @@ export interface OpenOptions {
   requestTimeoutMs?: number;
   /** Create the remote database when missing (default true). */
   createRemote?: boolean;
+  /** Automatic sync: after writes, when back online or visible, and by polling (default true). */
+  live?: boolean;
+  /** Quiet time after the last write before pushing, in ms (default 100). */
+  debounceMs?: number;
+  /** Pull interval while the page is visible, in ms; 0 turns polling off (default 30 000). */
+  pollIntervalMs?: number;
+  /** First retry delay ceiling, in ms (default 1 000); doubles per failure, with full jitter. */
+  backoffBaseMs?: number;
+  /** Largest retry delay, in ms (default 60 000). */
+  backoffCapMs?: number;
+  /** Called on a 401 for fresh headers, e.g. `async () => ({ Authorization: 'Bearer …' })`. */
+  auth?: () => Record<string, string> | Promise<Record<string, string>>;
+}
+/** The sync state. */
+export type SyncState = 'online' | 'offline' | 'syncing' | 'idle' | 'error' | 'paused';
+/** What `status()` returns and the `status` event carries. */
+export interface Status {
+  state: SyncState;
+  pending: number;
+  conflicts: number;
+  lastSyncAt: number | null;
+  lastError: SyncIssue | null;
+  nextRetryAt: number | null;
+}
+/** A change waiting in the outbox. */
+export interface OutboxEntry {
+  seq: number;
+  id: string;
+  docId: string;
+  op: 'put' | 'delete';
+  baseRev: string | null;
+  body: { [key: string]: Json } | null;
+  createdAt: number;
+  attempts: number;
+  lastError: string | null;
+  state: 'queued' | 'in-flight' | 'rejected';
 }
 /** Filters of `all()`. */
 export interface AllOptions { includeDeleted?: boolean; status?: DocStatus; }
@@ -58,12 +94,10 @@ export interface SyncIssue { code: string; message: string; id?: string; status?
 export type EventName = 'change' | 'conflict' | 'status' | 'error' | 'resolved';
 /** `change`: a document changed locally or by a pull. */
 export interface ChangeEvent { type: 'change'; id: string; origin: 'local' | 'remote'; deleted: boolean; }
-/** `status`: sync state and the number of pending changes. */
-export interface StatusEvent { state: 'syncing' | 'idle' | 'offline'; pending: number; }
 /** `error`: a change rejected for good, or a failed sync cycle. */
 export interface ErrorEvent { code: string; message: string; id?: string; status?: number | null; error?: string; reason?: string; retryAfter?: number; }
 /** What listeners receive, by event. */
-export type EventPayload = ChangeEvent | Conflict | StatusEvent | ErrorEvent;
+export type EventPayload = ChangeEvent | Conflict | Status | ErrorEvent;
 /** What `sync()` did. */
 export interface SyncReport { pushed: number; pulled: number; conflicts: number; errors: SyncIssue[]; }
 "#;

@@ -55,9 +55,13 @@ pub async fn await_promise(value: JsValue) -> JsValue {
         .unwrap_or_else(|e| panic!("rejected: {e:?}"))
 }
 
-/// Opens a database syncing with `remote`.
+/// Opens a database syncing with `remote` only when the test calls `sync()`
+/// (automatic sync off, so reports are deterministic).
 pub async fn open(name: &str, remote: &str) -> JsValue {
-    open_with(&format!(r#"{{"name": "{name}", "remote": "{remote}"}}"#)).await
+    open_with(&format!(
+        r#"{{"name": "{name}", "remote": "{remote}", "live": false}}"#
+    ))
+    .await
 }
 
 /// Opens a database with options given as JSON text.

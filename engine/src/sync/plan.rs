@@ -182,7 +182,9 @@ impl Work {
             let Some(current) = self.current(&message) else {
                 continue;
             };
-            if current.state != MessageState::Queued {
+            // An in-flight message seen by a new cycle belongs to a cycle that
+            // died (a closed tab): it is replayed.
+            if current.state == MessageState::Rejected {
                 continue;
             }
             let claimed = OutboxMessage {

@@ -132,7 +132,9 @@ impl SyncSession {
                 break;
             }
             self.cursor = Some(message.seq);
-            if message.state != MessageState::Queued {
+            // Rejected messages wait for the app. In-flight ones found by a new
+            // cycle were cut off (tab closed, crash) and are replayed.
+            if message.state == MessageState::Rejected {
                 continue;
             }
             bytes += message.wire_len();

@@ -318,7 +318,11 @@ fn invariant_5_a_refused_write_is_parked_and_the_rest_flows() {
     ));
     // A parked message is not retried by every cycle...
     assert_eq!(device.sync(&server).errors.len(), 0);
-    // ...but a new edit replaces it and flows.
+    // ...until the app asks for a retry (here it fails again and stays parked).
+    assert_eq!(block_on(device.client.retry_rejected(None)), Ok(1));
+    assert_eq!(device.sync(&server).errors.len(), 1);
+    assert_eq!(device.outbox_len(), 1);
+    // A new edit replaces it and flows.
     device
         .put(json!({"_id": "big", "text": "short"}))
         .expect("put");
@@ -395,4 +399,28 @@ fn a_bulk_write_is_one_transaction_with_coalescing() {
     assert_eq!(device.status("c"), None);
     assert_eq!(device.sync(&server).pushed, 3);
     assert_eq!(server.body("a"), Some(json!({"n": 2})));
+}
+
+#[test]
+fn a_push_cut_off_mid_flight_is_replayed_by_the_next_cycle() {
+    let server = FakeServer::new();
+    let device = Device::new();
+    device.put(json!({"_id": "a", "n": 1})).expect("put");
+    // Claim the message as a cycle would, then "close the tab" before any answer.
+    let messages = block_on(device.client.store().outbox(None, 10)).expect("outbox");
+    let plan = crate::sync::plan::Plan::Claim(messages);
+    let ids = plan.ids();
+    block_on(
+        device
+            .client
+            .store()
+            .transact(&ids, |s| Ok::<_, EngineError>(plan.apply(s, 1.0))),
+    )
+    .expect("claim");
+    let stuck = block_on(device.client.store().outbox(None, 10)).expect("outbox");
+    assert_eq!(stuck[0].state, MessageState::InFlight);
+    let report = device.sync(&server);
+    assert_eq!(report.pushed, 1);
+    assert_eq!(device.outbox_len(), 0);
+    assert_eq!(server.body("a"), Some(json!({"n": 1})));
 }

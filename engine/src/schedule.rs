@@ -1,0 +1,400 @@
+//! When to sync: a pure scheduler for automatic sync.
+//!
+//! The edge feeds it what happens (local writes, `online`/`offline`, page
+//! visibility, the end of a cycle, the time) and asks [`Scheduler::poll`] what to
+//! do: run a cycle now, wake up at a given time, or wait for an event. Retries use
+//! exponential backoff with full jitter, capped, never earlier than a server's
+//! `Retry-After`, and reset on success or when the browser comes back online.
+
+use serde::Serialize;
+
+use crate::sync::{SyncIssue, SyncReport};
+
+/// Tunables of automatic sync.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleConfig {
+    /// Automatic sync at all (`live: false` leaves only manual `sync()`).
+    pub live: bool,
+    /// Quiet time after the last local write before pushing, in ms.
+    pub debounce_ms: f64,
+    /// Longest a write waits for the debounce to settle, in ms.
+    pub max_wait_ms: f64,
+    /// Pull interval while the page is visible, in ms (0 disables polling).
+    pub poll_interval_ms: f64,
+    /// First retry delay ceiling, in ms.
+    pub backoff_base_ms: f64,
+    /// Largest retry delay, in ms.
+    pub backoff_cap_ms: f64,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            live: true,
+            debounce_ms: 100.0,
+            max_wait_ms: 2_000.0,
+            poll_interval_ms: 30_000.0,
+            backoff_base_ms: 1_000.0,
+            backoff_cap_ms: 60_000.0,
+        }
+    }
+}
+
+/// What the edge should do next.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Action {
+    /// Start a cycle now.
+    RunNow,
+    /// Call `poll` again at this time (ms since the epoch).
+    WakeAt(f64),
+    /// Nothing until an event arrives.
+    Wait,
+}
+
+/// The sync state shown to the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncState {
+    /// Online, no cycle finished yet.
+    Online,
+    /// The browser is offline or the server unreachable.
+    Offline,
+    /// A cycle is running.
+    Syncing,
+    /// Online and caught up.
+    Idle,
+    /// The last cycle failed for another reason; a retry is scheduled.
+    Error,
+    /// Automatic sync is paused.
+    Paused,
+}
+
+/// The scheduler's state.
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    config: ScheduleConfig,
+    online: bool,
+    reachable: bool,
+    visible: bool,
+    paused: bool,
+    running: bool,
+    kick: bool,
+    dirty_since: Option<f64>,
+    last_write: f64,
+    failures: u32,
+    next_retry_at: Option<f64>,
+    last_cycle_at: Option<f64>,
+    last_sync_at: Option<f64>,
+    last_error: Option<SyncIssue>,
+}
+
+impl Scheduler {
+    /// A scheduler; `online` and `visible` as the browser reports them now.
+    pub fn new(config: ScheduleConfig, online: bool, visible: bool) -> Self {
+        Scheduler {
+            config,
+            online,
+            reachable: true,
+            visible,
+            paused: false,
+            running: false,
+            kick: false,
+            dirty_since: None,
+            last_write: 0.0,
+            failures: 0,
+            next_retry_at: None,
+            last_cycle_at: None,
+            last_sync_at: None,
+            last_error: None,
+        }
+    }
+
+    /// A local write happened (or work is waiting at start-up).
+    pub fn local_write(&mut self, now: f64) {
+        self.dirty_since.get_or_insert(now);
+        self.last_write = now;
+    }
+
+    /// The browser went online: try at once, forgetting the backoff.
+    pub fn went_online(&mut self) {
+        self.online = true;
+        self.reachable = true;
+        self.last_error = None;
+        self.failures = 0;
+        self.next_retry_at = None;
+        self.kick = true;
+    }
+
+    /// The browser went offline.
+    pub fn went_offline(&mut self) {
+        self.online = false;
+    }
+
+    /// The page became visible (sync now) or hidden (stop polling).
+    pub fn visibility(&mut self, visible: bool) {
+        if visible && !self.visible {
+            self.kick = true;
+        }
+        self.visible = visible;
+    }
+
+    /// Pauses automatic sync.
+    pub fn pause(&mut self) {
+        self.paused = true;
+    }
+
+    /// Resumes automatic sync with an immediate attempt.
+    pub fn resume(&mut self) {
+        self.paused = false;
+        self.failures = 0;
+        self.next_retry_at = None;
+        self.kick = true;
+    }
+
+    /// Asks for a cycle as soon as possible (e.g. new credentials arrived).
+    pub fn request_now(&mut self) {
+        self.next_retry_at = None;
+        self.kick = true;
+    }
+
+    /// A cycle started (automatic or manual).
+    pub fn cycle_started(&mut self, now: f64) {
+        self.running = true;
+        self.kick = false;
+        if self.dirty_since.is_some_and(|since| since <= now) {
+            self.dirty_since = None;
+        }
+    }
+
+    /// A cycle ended. `random` is uniform in `[0, 1)`, for the jitter.
+    pub fn cycle_ended(&mut self, report: &SyncReport, now: f64, random: f64) {
+        self.running = false;
+        self.last_cycle_at = Some(now);
+        let failure = report.errors.iter().find(|e| e.code != "rejected");
+        let Some(failure) = failure else {
+            self.failures = 0;
+            self.next_retry_at = None;
+            self.reachable = true;
+            self.last_sync_at = Some(now);
+            self.last_error = None;
+            return;
+        };
+        self.reachable = !matches!(failure.code.as_str(), "network" | "timeout");
+        self.failures = self.failures.saturating_add(1);
+        let exponent = i32::try_from(self.failures - 1).unwrap_or(i32::MAX).min(30);
+        let ceiling =
+            (self.config.backoff_base_ms * 2f64.powi(exponent)).min(self.config.backoff_cap_ms);
+        let mut delay = random.clamp(0.0, 1.0) * ceiling;
+        if let Some(seconds) = failure.retry_after {
+            delay = delay.max(seconds * 1000.0);
+        }
+        self.next_retry_at = Some(now + delay);
+        self.last_error = Some(failure.clone());
+    }
+
+    /// What to do now.
+    pub fn poll(&self, now: f64) -> Action {
+        if !self.config.live || self.paused || self.running || !self.online {
+            return Action::Wait;
+        }
+        if let Some(retry_at) = self.next_retry_at {
+            return if retry_at <= now {
+                Action::RunNow
+            } else {
+                Action::WakeAt(retry_at)
+            };
+        }
+        if self.kick {
+            return Action::RunNow;
+        }
+        let mut due: Option<f64> = None;
+        if let Some(since) = self.dirty_since {
+            let settle =
+                (self.last_write + self.config.debounce_ms).min(since + self.config.max_wait_ms);
+            due = Some(settle);
+        }
+        if self.visible && self.config.poll_interval_ms > 0.0 {
+            let from = self.last_cycle_at.unwrap_or(now);
+            let poll = from + self.config.poll_interval_ms;
+            due = Some(due.map_or(poll, |d| d.min(poll)));
+        }
+        match due {
+            Some(at) if at <= now => Action::RunNow,
+            Some(at) => Action::WakeAt(at),
+            None => Action::Wait,
+        }
+    }
+
+    /// The state to show.
+    pub fn state(&self) -> SyncState {
+        if self.paused {
+            SyncState::Paused
+        } else if self.running {
+            SyncState::Syncing
+        } else if !self.online || !self.reachable {
+            SyncState::Offline
+        } else if self.last_error.is_some() {
+            SyncState::Error
+        } else if self.last_sync_at.is_none() {
+            SyncState::Online
+        } else {
+            SyncState::Idle
+        }
+    }
+
+    /// When the last successful cycle ended.
+    pub fn last_sync_at(&self) -> Option<f64> {
+        self.last_sync_at
+    }
+
+    /// The failure of the last cycle, while it is not yet retried successfully.
+    pub fn last_error(&self) -> Option<&SyncIssue> {
+        self.last_error.as_ref()
+    }
+
+    /// When the next retry is due.
+    pub fn next_retry_at(&self) -> Option<f64> {
+        self.next_retry_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(code: &str, retry_after: Option<f64>) -> SyncReport {
+        let issue = SyncIssue {
+            code: code.into(),
+            message: code.into(),
+            id: None,
+            status: None,
+            retry_after,
+        };
+        SyncReport {
+            errors: vec![issue],
+            ..SyncReport::default()
+        }
+    }
+
+    fn scheduler() -> Scheduler {
+        Scheduler::new(ScheduleConfig::default(), true, true)
+    }
+
+    #[test]
+    fn writes_are_debounced_but_not_forever() {
+        let mut s = scheduler();
+        s.local_write(1_000.0);
+        assert_eq!(s.poll(1_000.0), Action::WakeAt(1_100.0));
+        // Writes keep coming every 50 ms: the push still happens by max_wait.
+        let mut t = 1_000.0;
+        while t < 3_500.0 {
+            s.local_write(t);
+            t += 50.0;
+        }
+        assert_eq!(s.poll(3_000.0), Action::RunNow);
+        s.cycle_started(3_000.0);
+        assert_eq!(s.poll(3_001.0), Action::Wait, "one cycle at a time");
+        s.cycle_ended(&SyncReport::default(), 3_050.0, 0.5);
+        assert_eq!(s.state(), SyncState::Idle);
+        assert_eq!(s.poll(3_050.0), Action::WakeAt(33_050.0), "then polling");
+    }
+
+    #[test]
+    fn failures_back_off_with_jitter_capped_and_reset_on_success() {
+        let mut s = scheduler();
+        let mut ceilings = Vec::new();
+        for _ in 0..10 {
+            s.cycle_started(0.0);
+            s.cycle_ended(&failed("server", None), 0.0, 0.999_999);
+            ceilings.push(s.next_retry_at().unwrap_or_default().round());
+        }
+        assert_eq!(
+            &ceilings[..7],
+            &[1_000.0, 2_000.0, 4_000.0, 8_000.0, 16_000.0, 32_000.0, 60_000.0]
+        );
+        assert!(ceilings[7..].iter().all(|c| *c == 60_000.0));
+        assert_eq!(s.state(), SyncState::Error);
+        s.cycle_started(0.0);
+        s.cycle_ended(&failed("server", None), 100.0, 0.25);
+        assert_eq!(
+            s.next_retry_at(),
+            Some(100.0 + 15_000.0),
+            "full jitter: random × ceiling"
+        );
+        assert_eq!(s.poll(200.0), Action::WakeAt(15_100.0));
+        assert_eq!(s.poll(15_100.0), Action::RunNow);
+        s.cycle_started(15_100.0);
+        s.cycle_ended(&SyncReport::default(), 15_200.0, 0.5);
+        assert_eq!(s.next_retry_at(), None);
+        s.cycle_started(15_200.0);
+        s.cycle_ended(&failed("server", None), 15_300.0, 0.999_999);
+        assert_eq!(
+            s.next_retry_at().map(f64::round),
+            Some(16_300.0),
+            "reset after success"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_a_floor() {
+        let mut s = scheduler();
+        s.cycle_started(0.0);
+        s.cycle_ended(&failed("server", Some(2.0)), 10.0, 0.0);
+        assert_eq!(s.poll(1_000.0), Action::WakeAt(2_010.0));
+        assert_eq!(s.poll(2_010.0), Action::RunNow);
+    }
+
+    #[test]
+    fn offline_waits_for_the_online_event_which_retries_at_once() {
+        let mut s = scheduler();
+        s.cycle_started(0.0);
+        s.cycle_ended(&failed("network", None), 0.0, 0.9);
+        assert_eq!(
+            s.state(),
+            SyncState::Offline,
+            "a failed request means offline"
+        );
+        s.went_offline();
+        s.local_write(10.0);
+        assert_eq!(s.poll(50_000.0), Action::Wait);
+        s.went_online();
+        assert_eq!(s.poll(50_000.0), Action::RunNow);
+        assert_eq!(s.state(), SyncState::Online);
+    }
+
+    #[test]
+    fn rejections_are_not_failures() {
+        let mut s = scheduler();
+        s.cycle_started(0.0);
+        s.cycle_ended(&failed("rejected", None), 0.0, 0.5);
+        assert_eq!(s.next_retry_at(), None);
+        assert_eq!(s.state(), SyncState::Idle);
+    }
+
+    #[test]
+    fn pause_visibility_and_live() {
+        let mut s = scheduler();
+        s.pause();
+        s.local_write(0.0);
+        assert_eq!(s.poll(10_000.0), Action::Wait);
+        assert_eq!(s.state(), SyncState::Paused);
+        s.resume();
+        assert_eq!(s.poll(0.0), Action::RunNow);
+        s.cycle_started(0.0);
+        s.cycle_ended(&SyncReport::default(), 0.0, 0.5);
+        s.visibility(false);
+        assert_eq!(s.poll(100_000.0), Action::Wait, "no polling while hidden");
+        s.visibility(true);
+        assert_eq!(s.poll(100_000.0), Action::RunNow, "sync when visible again");
+        let mut off = Scheduler::new(
+            ScheduleConfig {
+                live: false,
+                ..ScheduleConfig::default()
+            },
+            true,
+            true,
+        );
+        off.local_write(0.0);
+        assert_eq!(off.poll(100_000.0), Action::Wait);
+    }
+}
