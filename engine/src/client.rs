@@ -9,12 +9,13 @@ use crate::{
     error::EngineError,
     event::Event,
     http::{HttpRequest, HttpResponse, TransportError},
-    local::{self, WriteContext, WriteOutcome},
+    local::{self, Stamp, WriteContext, WriteOutcome},
+    merge::{auto_resolve, ConflictPolicy},
     model::{Body, ConflictRecord, DocRecord},
     protocol::wire::Seq,
-    store::{DocQuery, LocalStore, META_CHECKPOINT},
+    store::{DocQuery, LocalStore, WriteBatch, META_CHECKPOINT},
     sync::{
-        plan::Applied,
+        plan::{Applied, ApplyContext},
         session::{Step, SyncSession},
         SyncConfig, SyncReport,
     },
@@ -35,13 +36,26 @@ pub trait Environment {
     fn new_id(&self) -> String;
 }
 
-/// Client options.
+/// Client options. The defaults keep documents exactly as the app writes
+/// them and leave every conflict to the app.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientConfig {
     /// The largest serialised document accepted locally, in bytes.
     pub max_document_bytes: usize,
     /// Sync tunables.
     pub sync: SyncConfig,
+    /// Who writes through this client (the JS `author` option, e.g.
+    /// `{"id": "u1", "role": "supervisor"}`). When set, every written body is
+    /// stamped with it as `editor`, and with `updatedAt`, so that priority
+    /// rules can see who edited a version and `newestWins` when.
+    pub author: Option<Value>,
+    /// Stamp `updatedAt` (milliseconds since the epoch) into every written body
+    /// even without an author (the JS `stampUpdatedAt` option). It is also on
+    /// whenever the conflict policy uses `newestWins`, which cannot work
+    /// without it. Off otherwise: documents stay exactly as the app wrote them.
+    pub stamp_updated_at: bool,
+    /// How conflicts are decided (the JS `conflicts` option); manual by default.
+    pub conflicts: ConflictPolicy,
 }
 
 impl Default for ClientConfig {
@@ -49,6 +63,21 @@ impl Default for ClientConfig {
         ClientConfig {
             max_document_bytes: 1_000_000,
             sync: SyncConfig::default(),
+            author: None,
+            stamp_updated_at: false,
+            conflicts: ConflictPolicy::default(),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The stamps written into bodies under these options.
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            editor: self.author.clone(),
+            updated_at: self.stamp_updated_at
+                || self.author.is_some()
+                || self.conflicts.uses_newest_wins(),
         }
     }
 }
@@ -84,6 +113,7 @@ impl<S: LocalStore> Client<S> {
             now: env.now(),
             message_id: env.new_id(),
             max_document_bytes: self.config.max_document_bytes,
+            stamp: self.config.stamp(),
         }
     }
 
@@ -119,6 +149,7 @@ impl<S: LocalStore> Client<S> {
         let now = env.now();
         let message_ids: Vec<String> = items.iter().map(|_| env.new_id()).collect();
         let max_document_bytes = self.config.max_document_bytes;
+        let stamp = self.config.stamp();
         self.store
             .transact(&ids, |mut snapshot| {
                 let mut batch = crate::store::WriteBatch::default();
@@ -128,6 +159,7 @@ impl<S: LocalStore> Client<S> {
                         now,
                         message_id,
                         max_document_bytes,
+                        stamp: stamp.clone(),
                     };
                     let (one, outcome, events) = local::plan_put(&snapshot, &id, body, &ctx);
                     snapshot.absorb(&one);
@@ -217,6 +249,38 @@ impl<S: LocalStore> Client<S> {
         Ok(self.store.conflicts().await?)
     }
 
+    /// Returns messages left in flight by a session that ended mid-push (a
+    /// closed tab) to the queue, so new edits coalesce into them again. Call it
+    /// once when opening, before any cycle runs. Returns how many were recovered.
+    pub async fn recover_in_flight(&self) -> Result<u32, EngineError> {
+        let all = self.store.outbox(None, usize::MAX).await?;
+        let ids: std::collections::BTreeSet<String> = all
+            .into_iter()
+            .filter(|m| m.state == crate::outbox::MessageState::InFlight)
+            .map(|m| m.doc_id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<String> = ids.into_iter().collect();
+        self.store
+            .transact(&ids, |snapshot| {
+                let mut batch = crate::store::WriteBatch::default();
+                for message in snapshot.messages.values().flatten() {
+                    if message.state == crate::outbox::MessageState::InFlight {
+                        let state = crate::outbox::MessageState::Queued;
+                        batch.put_messages.push(crate::outbox::OutboxMessage {
+                            state,
+                            ..message.clone()
+                        });
+                    }
+                }
+                let count = u32::try_from(batch.put_messages.len()).unwrap_or(u32::MAX);
+                Ok::<_, EngineError>((batch, count))
+            })
+            .await
+    }
+
     /// Re-queues the rejected messages of `id`, or of every document when
     /// `id` is `None`; returns how many were re-queued.
     pub async fn retry_rejected(&self, id: Option<&str>) -> Result<u32, EngineError> {
@@ -245,10 +309,50 @@ impl<S: LocalStore> Client<S> {
             .await
     }
 
+    /// Applies the conflict policy to a recorded conflict, for the edge's
+    /// composition custom resolver → policy → app: when the policy has
+    /// `custom` set, sync records every conflict; the edge offers each to the
+    /// app's resolver and, when that declines, calls this. Returns the write
+    /// (its events include [`Event::Resolved`]) when the policy decided, `None`
+    /// when the conflict stays for the app. Fails with `not_conflicted` when
+    /// the document has no conflict.
+    pub async fn auto_resolve_recorded(
+        &self,
+        id: &str,
+        env: &impl Environment,
+    ) -> Result<Option<Written>, EngineError> {
+        local::validate_id(id)?;
+        let ctx = self.context(env);
+        let policy = ConflictPolicy {
+            custom: false,
+            ..self.config.conflicts.clone()
+        };
+        self.store
+            .transact(&[id.to_owned()], |snapshot| {
+                let (Some(doc), Some(conflict)) =
+                    (snapshot.docs.get(id), snapshot.conflicts.get(id))
+                else {
+                    return Err(EngineError::NotConflicted(id.to_owned()));
+                };
+                let Some(resolution) = auto_resolve(conflict, &policy) else {
+                    return Ok((WriteBatch::default(), None));
+                };
+                let (batch, outcome, events) =
+                    local::plan_auto_resolution(&snapshot, doc, conflict, &resolution, &ctx);
+                Ok((batch, Some((outcome, events))))
+            })
+            .await
+    }
+
     /// Runs one sync cycle: push the outbox, fetch conflicting server sides, pull
     /// changes. Events are handed to `emit` after each transaction commits.
     /// Network and server failures end the cycle and are reported in the
     /// [`SyncReport`]; only local storage failures are returned as errors.
+    ///
+    /// Conflicts are decided by the configured policy as they are found. A
+    /// resolution made while pulling is pushed by one more round in the same
+    /// call, so the server has it when `sync` returns (a resolution made then
+    /// waits for the next call).
     pub async fn sync(
         &self,
         transport: &impl Transport,
@@ -256,8 +360,34 @@ impl<S: LocalStore> Client<S> {
         remote_known: bool,
         mut emit: impl FnMut(Vec<Event>),
     ) -> Result<(SyncReport, bool), EngineError> {
+        let (mut report, remote_ready, requeued) =
+            self.cycle(transport, env, remote_known, &mut emit).await?;
+        // Rejections do not stop a cycle; any other error did, and the next call
+        // will retry anyway.
+        let completed = report.errors.iter().all(|e| e.code == "rejected");
+        if requeued && remote_ready && completed {
+            let (again, _, _) = self.cycle(transport, env, true, &mut emit).await?;
+            report.pushed += again.pushed;
+            report.pulled += again.pulled;
+            report.conflicts += again.conflicts;
+            report.errors.extend(again.errors);
+        }
+        Ok((report, remote_ready))
+    }
+
+    /// One push-then-pull round; also says whether pulling queued a resolution.
+    async fn cycle(
+        &self,
+        transport: &impl Transport,
+        env: &impl Environment,
+        remote_known: bool,
+        emit: &mut impl FnMut(Vec<Event>),
+    ) -> Result<(SyncReport, bool, bool), EngineError> {
         let checkpoint = self.store.get_meta(META_CHECKPOINT).await?.map(Seq);
         let mut session = SyncSession::new(self.config.sync.clone(), checkpoint, remote_known);
+        let stamp = self.config.stamp();
+        let new_id = || env.new_id();
+        let mut requeued = false;
         let mut step = session.start();
         loop {
             step = match step {
@@ -271,20 +401,26 @@ impl<S: LocalStore> Client<S> {
                 }
                 Step::Apply(plan) => {
                     let ids = plan.ids();
-                    let now = env.now();
+                    let ctx = ApplyContext {
+                        now: env.now(),
+                        policy: &self.config.conflicts,
+                        stamp: &stamp,
+                        new_id: &new_id,
+                    };
                     let applied: Applied = self
                         .store
                         .transact(&ids, |snapshot| {
-                            Ok::<_, EngineError>(plan.apply(snapshot, now))
+                            Ok::<_, EngineError>(plan.apply_with(snapshot, &ctx))
                         })
                         .await?;
+                    requeued |= applied.requeued;
                     let next = session.on_applied(&applied);
                     if !applied.events.is_empty() {
                         emit(applied.events);
                     }
                     next
                 }
-                Step::Done(report) => return Ok((report, session.remote_ready())),
+                Step::Done(report) => return Ok((report, session.remote_ready(), requeued)),
             };
         }
     }

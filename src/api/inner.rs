@@ -91,6 +91,7 @@ impl Inner {
             match &event {
                 Event::Change { .. } => self.listeners.emit("change", &to_js(&event)),
                 Event::Conflict { conflict } => self.listeners.emit("conflict", &to_js(conflict)),
+                Event::Resolved { .. } => self.listeners.emit("resolved", &to_js(&event)),
                 Event::Settled { id, settlement } => {
                     if let Settlement::Rejected { error } = settlement {
                         let message = format!("{}: {}", error.error, error.reason);

@@ -87,6 +87,8 @@ impl Tidesync {
                     options.request_timeout_ms.unwrap_or(30_000),
                 )
             });
+            let client = Client::new(store, options.client_config());
+            client.recover_in_flight().await.map_err(SdkError::from)?;
             let scheduler = Scheduler::new(
                 options.schedule_config(),
                 live::browser_online(),
@@ -94,7 +96,7 @@ impl Tidesync {
             );
             let inner = Rc::new(Inner {
                 name: options.name.clone(),
-                client: Client::new(store, options.client_config()),
+                client,
                 transport,
                 listeners: Listeners::default(),
                 closed: Cell::new(false),

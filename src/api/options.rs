@@ -155,6 +155,7 @@ impl OpenOptions {
                 .max_document_bytes
                 .unwrap_or(defaults.max_document_bytes),
             sync,
+            ..defaults
         }
     }
 }

@@ -18,12 +18,12 @@ export const chromiumArgs = [
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
 ];
 
-export async function startServer() {
+export async function startServer(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'tidesync-e2e-'));
   const portFile = join(dir, 'port');
   const bin = join(root, 'target', 'debug', 'tidesync-server');
   const child = spawn(bin, ['--port', '0', '--port-file', portFile, '--data-dir', join(dir, 'db'),
-    '--static-dir', join(root, 'www-demo'), '--pkg-dir', join(root, 'pkg'), '--log-level', 'warn'],
+    '--static-dir', join(root, 'www-demo'), '--pkg-dir', join(root, 'pkg'), '--log-level', 'warn', ...extraArgs],
   { stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 200 && !existsSync(portFile); i++) await sleep(50);
   let port = '';
@@ -36,4 +36,33 @@ export async function startServer() {
 export async function launch() {
   mkdirSync(artifacts, { recursive: true });
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
+}
+
+/** Opens the SDK test page (served by the proxy) and waits for the package. */
+export async function sdkPage(context, proxyUrl) {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${proxyUrl}/_test/index.html`);
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}
+
+/** Polls `check` until it returns a truthy value or `ms` pass. */
+export async function eventually(check, ms = 15000, what = 'condition') {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await check();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/** The server's documents of one database, by id (tombstones excluded). */
+export async function serverDocs(serverUrl, db) {
+  const res = await fetch(`${serverUrl}/${db}/_all_docs?include_docs=true`);
+  if (res.status === 404) return {};
+  const body = await res.json();
+  return Object.fromEntries(body.rows.map((r) => [r.id, r.doc]));
 }

@@ -60,13 +60,15 @@ pub struct SyncSession {
     report: SyncReport,
     failed: bool,
     page_len: usize,
+    remote_ok: bool,
 }
 
 impl SyncSession {
     /// A cycle that pulls from `checkpoint` (the stored one, or the beginning).
     /// `remote_known` skips the check that the remote database exists.
     pub fn new(config: SyncConfig, checkpoint: Option<Seq>, remote_known: bool) -> Self {
-        let phase = if config.create_remote && !remote_known {
+        let remote_ok = remote_known || !config.create_remote;
+        let phase = if !remote_ok {
             Phase::CheckRemote
         } else {
             Phase::Settling
@@ -80,6 +82,7 @@ impl SyncSession {
             report: SyncReport::default(),
             failed: false,
             page_len: 0,
+            remote_ok,
         }
     }
 
@@ -94,7 +97,7 @@ impl SyncSession {
     /// True once the remote database is known to exist (the driver may remember
     /// it for later cycles).
     pub fn remote_ready(&self) -> bool {
-        !matches!(self.phase, Phase::CheckRemote | Phase::CreateRemote)
+        self.remote_ok
     }
 
     fn load_outbox(&mut self) -> Step {
@@ -223,6 +226,10 @@ impl SyncSession {
     /// Takes the answer to a [`Step::Send`].
     pub fn on_response(&mut self, response: Result<HttpResponse, TransportError>) -> Step {
         let phase = std::mem::replace(&mut self.phase, Phase::Finishing);
+        if matches!(&response, Ok(r) if r.status == 404) && !matches!(phase, Phase::CheckRemote) {
+            // The database went away (deleted on the server): check again next cycle.
+            self.remote_ok = false;
+        }
         let in_flight = match &phase {
             Phase::Push(batch) => batch.clone(),
             Phase::FetchConflicts(results) => results.iter().map(|(m, _)| m.clone()).collect(),
@@ -234,7 +241,10 @@ impl SyncSession {
         };
         match phase {
             Phase::CheckRemote => match response.status {
-                200 => self.load_outbox(),
+                200 => {
+                    self.remote_ok = true;
+                    self.load_outbox()
+                }
                 404 => {
                     self.phase = Phase::CreateRemote;
                     Step::Send(HttpRequest::new(Method::Put, ""))
@@ -242,7 +252,10 @@ impl SyncSession {
                 _ => self.fail(server_issue(&response), in_flight),
             },
             Phase::CreateRemote => match response.status {
-                201 | 202 | 412 => self.load_outbox(),
+                201 | 202 | 412 => {
+                    self.remote_ok = true;
+                    self.load_outbox()
+                }
                 _ => self.fail(server_issue(&response), in_flight),
             },
             Phase::Push(batch) => self.on_pushed(batch, response),

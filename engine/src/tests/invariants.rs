@@ -419,6 +419,10 @@ fn a_push_cut_off_mid_flight_is_replayed_by_the_next_cycle() {
     .expect("claim");
     let stuck = block_on(device.client.store().outbox(None, 10)).expect("outbox");
     assert_eq!(stuck[0].state, MessageState::InFlight);
+    // Reopening recovers it, so a new edit coalesces instead of queueing behind it.
+    assert_eq!(block_on(device.client.recover_in_flight()), Ok(1));
+    device.put(json!({"_id": "a", "n": 1})).expect("put");
+    assert_eq!(device.outbox_len(), 1);
     let report = device.sync(&server);
     assert_eq!(report.pushed, 1);
     assert_eq!(device.outbox_len(), 0);

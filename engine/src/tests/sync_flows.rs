@@ -213,3 +213,20 @@ fn concurrent_identical_edits_do_not_conflict() {
     assert_eq!(report.conflicts, 0);
     assert_eq!(b.status("x"), Some(DocStatus::Synced));
 }
+
+#[test]
+fn an_unreachable_remote_is_checked_again_and_created_once_reachable() {
+    use super::fake_server::Fault;
+    let server = FakeServer::new();
+    let a = Device::new();
+    a.put(json!({"_id": "x"})).expect("put");
+    server.fault("", Fault::Offline);
+    let run = a.client.sync(&server, &a.env, false, |_| {});
+    let (report, remote_ready) = block_on(run).expect("sync");
+    assert_eq!(report.errors[0].code, "network");
+    assert!(!remote_ready, "the database was never seen");
+    let run = a.client.sync(&server, &a.env, remote_ready, |_| {});
+    let (report, remote_ready) = block_on(run).expect("sync");
+    assert!(remote_ready);
+    assert_eq!(report.pushed, 1);
+}

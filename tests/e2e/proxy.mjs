@@ -1,0 +1,99 @@
+// A fault-injecting proxy for end-to-end tests. It serves the SDK test page and
+// the built package on /_test/, takes fault rules on /_proxy/, and forwards
+// everything else to the reference server, dropping requests, losing responses
+// after the server committed, answering 5xx with Retry-After, delaying, or
+// cutting a response mid-body, as the rules say.
+import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join, normalize, extname } from 'node:path';
+import { root } from './harness.mjs';
+
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.ts': 'text/plain' };
+
+async function serveStatic(res, dir, rel) {
+  const path = normalize(join(dir, rel));
+  if (!path.startsWith(dir)) { res.writeHead(404).end(); return; }
+  try {
+    const body = await readFile(path);
+    res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(body);
+  } catch {
+    res.writeHead(404).end();
+  }
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Starts a proxy in front of `target`; returns its URL and a control handle. */
+export async function startProxy(target) {
+  let rules = [];
+  const log = [];
+  const upstream = new URL(target);
+
+  function forward(req, body) {
+    return new Promise((resolve, reject) => {
+      const headers = { ...req.headers, host: upstream.host };
+      const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (res) => {
+        readBody(res).then((data) => resolve({ status: res.statusCode, headers: res.headers, body: data }), reject);
+      });
+      out.on('error', reject);
+      out.end(body);
+    });
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://proxy');
+    if (url.pathname.startsWith('/_test/pkg/')) return serveStatic(res, join(root, 'pkg'), url.pathname.slice('/_test/pkg/'.length));
+    if (url.pathname.startsWith('/_test/')) return serveStatic(res, join(root, 'tests', 'e2e', 'page'), url.pathname.slice('/_test/'.length) || 'index.html');
+    const body = await readBody(req);
+    const rule = rules.find((r) => (!r.method || r.method === req.method) && (!r.path || url.pathname.includes(r.path)) && r.times > 0);
+    if (rule) rule.times -= 1;
+    const entry = { t: Date.now(), method: req.method, path: url.pathname, action: rule?.action ?? 'pass', bytes: body.length };
+    if (req.method === 'POST' && url.pathname.endsWith('/_bulk_docs')) {
+      try { entry.ids = JSON.parse(body.toString()).docs.map((d) => d._id); } catch { entry.ids = []; }
+    }
+    log.push(entry);
+    try {
+      if (rule?.action === 'drop-request') { req.socket.destroy(); return; }
+      if (rule?.action === 'status') {
+        const headers = { 'content-type': 'application/json' };
+        if (rule.retryAfter !== undefined) headers['retry-after'] = String(rule.retryAfter);
+        res.writeHead(rule.status, headers).end(JSON.stringify({ error: 'unavailable', reason: 'injected by the test proxy' }));
+        return;
+      }
+      if (rule?.action === 'delay') await new Promise((r) => setTimeout(r, rule.delayMs));
+      const answer = await forward(req, body);
+      entry.status = answer.status;
+      if (rule?.action === 'drop-response') { req.socket.destroy(); return; }
+      const headers = { ...answer.headers };
+      delete headers['transfer-encoding'];
+      if (rule?.action === 'cut') {
+        headers['content-length'] = String(answer.body.length);
+        res.writeHead(answer.status, headers);
+        res.write(answer.body.subarray(0, Math.floor(answer.body.length / 2)));
+        setTimeout(() => req.socket.destroy(), 20);
+        return;
+      }
+      res.writeHead(answer.status, headers).end(answer.body);
+    } catch (e) {
+      res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad_gateway', reason: String(e) }));
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url,
+    /** Adds fault rules: { method?, path?, action, status?, retryAfter?, delayMs?, times? }. */
+    fault(...add) { for (const r of add) rules.push({ times: 1, ...r }); },
+    clearFaults() { rules = []; },
+    log,
+    requests(path, method = 'POST') { return log.filter((e) => e.path.endsWith(path) && e.method === method); },
+    close() { server.closeAllConnections?.(); return new Promise((r) => server.close(r)); },
+  };
+}
