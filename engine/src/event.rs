@@ -68,6 +68,21 @@ pub enum Event {
         /// Both sides.
         conflict: ConflictRecord,
     },
+    /// A conflict was decided by the configured strategy instead of being
+    /// recorded: the document now holds the resolution, which (unless it is the
+    /// server's version unchanged) waits in the outbox as a new change based on
+    /// the server's revision, and settles the document's `synced` promise when
+    /// the server accepts it.
+    Resolved {
+        /// The document id.
+        id: String,
+        /// The strategy that decided: `merge`, `serverWins`, `clientWins`,
+        /// `newestWins` or `priority`.
+        strategy: String,
+        /// JSON Pointers of the places where the two versions clashed (what a
+        /// winning strategy settled); empty after a clean merge.
+        clashes: Vec<String>,
+    },
     /// A document's pending change was settled by the server.
     Settled {
         /// The document id.

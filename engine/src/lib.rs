@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod http;
 pub mod local;
+pub mod merge;
 pub mod model;
 pub mod outbox;
 pub mod protocol;

@@ -1,14 +1,18 @@
 //! Local writes: validation and the pure plans that turn a put, a delete, a
-//! resolution or a discard into one atomic [`WriteBatch`].
+//! resolution or a discard into one atomic [`WriteBatch`], and the write
+//! stamps (`editor`, `updatedAt`) that conflict strategies read.
 
 use serde_json::{json, Value};
+
+pub use crate::merge::stamp::Stamp;
 
 use crate::{
     error::EngineError,
     event::{Event, Origin},
+    merge::Resolution,
     model::{Body, ConflictRecord, DocRecord, DocStatus},
     outbox::{MessageOp, MessageState, OutboxMessage},
-    protocol::ids::validate_doc_id,
+    protocol::{ids::validate_doc_id, revision::Revision},
     store::{Snapshot, WriteBatch, META_OUTBOX_SEQ},
 };
 
@@ -34,6 +38,8 @@ pub struct WriteContext {
     pub message_id: String,
     /// The largest serialised document accepted, in bytes.
     pub max_document_bytes: usize,
+    /// What to stamp into the bodies written.
+    pub stamp: Stamp,
 }
 
 /// Splits a document the app passed into its id and body, refusing what cannot
@@ -131,13 +137,14 @@ fn queue_change(
     batch.put_messages.push(message);
 }
 
-/// Plans a put of `body` under `id`.
+/// Plans a put of `body` under `id`, stamped as `ctx` says.
 pub fn plan_put(
     snapshot: &Snapshot,
     id: &str,
-    body: Body,
+    mut body: Body,
     ctx: &WriteContext,
 ) -> (WriteBatch, WriteOutcome, Vec<Event>) {
+    ctx.stamp.apply(&mut body, ctx.now);
     let mut batch = WriteBatch::default();
     let mut doc = snapshot.docs.get(id).cloned().unwrap_or_else(|| DocRecord {
         id: id.to_owned(),
@@ -246,21 +253,46 @@ pub fn plan_resolve(
     let (Some(doc), Some(conflict)) = (snapshot.docs.get(id), snapshot.conflicts.get(id)) else {
         return Err(EngineError::NotConflicted(id.to_owned()));
     };
+    let deleted = body.is_none();
+    let (batch, outcome) = plan_resolution(snapshot, doc, conflict, body, ctx);
+    let events = vec![Event::Change {
+        id: id.to_owned(),
+        origin: Origin::Local,
+        deleted,
+    }];
+    Ok((batch, outcome, events))
+}
+
+/// Plans writing `body` (stamped) as the resolution of `conflict`, recorded or
+/// only just found: the document moves to the remote revision with the server's
+/// body as its base, and a new queued change based on that revision replaces
+/// any message it had, so the resolution syncs like any write.
+pub fn plan_resolution(
+    snapshot: &Snapshot,
+    doc: &DocRecord,
+    conflict: &ConflictRecord,
+    body: Option<Body>,
+    ctx: &WriteContext,
+) -> (WriteBatch, WriteOutcome) {
     let mut batch = WriteBatch::default();
     let deleted = body.is_none();
+    let mut local = body.unwrap_or_default();
+    if !deleted {
+        ctx.stamp.apply(&mut local, ctx.now);
+    }
     let mut doc = DocRecord {
         rev: conflict.remote_rev.clone(),
         base: conflict.remote.clone(),
-        local: body.unwrap_or_default(),
+        local,
         status: DocStatus::Pending,
         deleted,
         updated_at: ctx.now,
         ..doc.clone()
     };
-    batch.delete_conflicts.push(id.to_owned());
+    batch.delete_conflicts.push(doc.id.clone());
     batch
         .delete_messages
-        .extend(snapshot.messages_of(id).iter().map(|m| m.seq));
+        .extend(snapshot.messages_of(&doc.id).iter().map(|m| m.seq));
     let resolved_snapshot = Snapshot {
         next_seq: snapshot.next_seq,
         ..Snapshot::default()
@@ -273,12 +305,52 @@ pub fn plan_resolve(
     let queued = record_local_change(&resolved_snapshot, &mut batch, &mut doc, op, ctx);
     let outcome = outcome_of(&doc, queued);
     batch.put_docs.push(doc);
-    let events = vec![Event::Change {
-        id: id.to_owned(),
-        origin: Origin::Local,
-        deleted,
-    }];
-    Ok((batch, outcome, events))
+    (batch, outcome)
+}
+
+/// Plans an automatic resolution of `conflict`. A resolution that is the
+/// server's version unchanged needs no write: the document simply takes it
+/// (`queued` is false in the outcome). Any other is written as by
+/// [`plan_resolution`]. The events say it was resolved and that the document
+/// changed (as a remote change: the app did not make it).
+pub fn plan_auto_resolution(
+    snapshot: &Snapshot,
+    doc: &DocRecord,
+    conflict: &ConflictRecord,
+    resolution: &Resolution,
+    ctx: &WriteContext,
+) -> (WriteBatch, WriteOutcome, Vec<Event>) {
+    let deleted = resolution.body.is_none();
+    let (batch, outcome) = if resolution.body == conflict.remote {
+        let mut batch = WriteBatch::default();
+        batch.delete_conflicts.push(doc.id.clone());
+        batch
+            .delete_messages
+            .extend(snapshot.messages_of(&doc.id).iter().map(|m| m.seq));
+        let (outcome, _) = take_server_side(
+            &mut batch,
+            &doc.id,
+            conflict.remote_rev.clone(),
+            conflict.remote.clone(),
+            ctx.now,
+        );
+        (batch, outcome)
+    } else {
+        plan_resolution(snapshot, doc, conflict, resolution.body.clone(), ctx)
+    };
+    let events = vec![
+        Event::Resolved {
+            id: doc.id.clone(),
+            strategy: resolution.strategy.clone(),
+            clashes: resolution.clashes.clone(),
+        },
+        Event::Change {
+            id: doc.id.clone(),
+            origin: Origin::Remote,
+            deleted,
+        },
+    ];
+    (batch, outcome, events)
 }
 
 /// Plans dropping local changes: a conflicted document takes the server's side,
@@ -303,6 +375,25 @@ pub fn plan_discard_local(
         }
         None => (doc.rev.clone(), doc.base.clone()),
     };
+    let (outcome, deleted) = take_server_side(&mut batch, id, rev, base, now);
+    let events = vec![Event::Change {
+        id: id.to_owned(),
+        origin: Origin::Local,
+        deleted,
+    }];
+    Ok((batch, outcome, events))
+}
+
+/// Makes the document the server's at `rev` with body `base` (`None`: a
+/// tombstone), synced; a document the server never had is forgotten. Returns
+/// the outcome and whether the document is now deleted.
+fn take_server_side(
+    batch: &mut WriteBatch,
+    id: &str,
+    rev: Option<Revision>,
+    base: Option<Body>,
+    now: f64,
+) -> (WriteOutcome, bool) {
     let outcome = WriteOutcome {
         id: id.to_owned(),
         rev: rev.as_ref().map(ToString::to_string),
@@ -311,12 +402,7 @@ pub fn plan_discard_local(
     };
     if rev.is_none() {
         batch.delete_docs.push(id.to_owned());
-        let events = vec![Event::Change {
-            id: id.to_owned(),
-            origin: Origin::Local,
-            deleted: true,
-        }];
-        return Ok((batch, outcome, events));
+        return (outcome, true);
     }
     let deleted = base.is_none();
     batch.put_docs.push(DocRecord {
@@ -328,10 +414,5 @@ pub fn plan_discard_local(
         deleted,
         updated_at: now,
     });
-    let events = vec![Event::Change {
-        id: id.to_owned(),
-        origin: Origin::Local,
-        deleted,
-    }];
-    Ok((batch, outcome, events))
+    (outcome, deleted)
 }

@@ -62,6 +62,12 @@ impl Inner {
             "status",
             &JsValue::from_str(outcome.status.as_str()),
         );
+        if !outcome.queued && outcome.status != DocStatus::Conflicted {
+            // Earlier writes whose change was dropped before reaching the server
+            // (discarded, or a never-pushed document deleted) settle now.
+            self.listeners
+                .settle(&id, &to_js(&json!({"outcome": "discarded"})));
+        }
         let synced = if outcome.queued {
             let inner = self.clone();
             let key = id.clone();

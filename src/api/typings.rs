@@ -85,7 +85,9 @@ export interface RejectReason { code: 'rejected'; status: number | null; error: 
 export type SyncOutcome =
   | { outcome: 'accepted'; rev: string | null }
   | { outcome: 'conflict'; conflict: Conflict }
-  | { outcome: 'rejected'; error: RejectReason };
+  | { outcome: 'rejected'; error: RejectReason }
+  /** The change was dropped locally before it reached the server (`discardLocal`, or a never-synced document deleted). */
+  | { outcome: 'discarded' };
 /** What `put`, `delete`, `resolve` and `discardLocal` resolve to. */
 export interface WriteResult { id: string; rev: string | null; status: DocStatus; synced: Promise<SyncOutcome>; }
 /** A problem met during sync. */

@@ -1,16 +1,26 @@
 //! Pure plans that turn the server's answers into one atomic store write each.
+//!
+//! Where the server's answer reveals a conflict (a refused push, a pulled change
+//! over local edits), the conflict policy is consulted first: a conflict it
+//! decides is written as a resolution in the same transaction instead of being
+//! recorded.
+
+mod work;
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
 use crate::{
-    event::{Event, Origin, RejectReason, Settlement},
-    model::{Body, ConflictRecord, DocRecord, DocStatus},
-    outbox::{MessageOp, MessageState, OutboxMessage},
+    event::{Event, RejectReason},
+    local::Stamp,
+    merge::ConflictPolicy,
+    model::Body,
+    outbox::OutboxMessage,
     protocol::{document::Document, revision::Revision, wire::ChangeRow, wire::Seq},
-    store::{Snapshot, WriteBatch, META_CHECKPOINT},
+    store::{Snapshot, WriteBatch},
 };
+use work::Work;
 
 /// The server's current side of a document, fetched after a push conflict.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +94,33 @@ pub struct Applied {
     pub conflicts: u32,
     /// Messages parked as rejected.
     pub rejected: Vec<(String, RejectReason)>,
+    /// Conflicts decided by the policy instead of being recorded.
+    pub resolved: u32,
+    /// True when a pulled change left a resolution in the outbox: the push
+    /// phase of this cycle is over, so it needs another round to reach the server.
+    pub requeued: bool,
+}
+
+/// What applying a plan needs besides the snapshot.
+pub struct ApplyContext<'a> {
+    /// Milliseconds since the epoch.
+    pub now: f64,
+    /// How conflicts found while applying are decided.
+    pub policy: &'a ConflictPolicy,
+    /// What to stamp into automatic resolutions (they are writes of this client).
+    pub stamp: &'a Stamp,
+    /// A fresh unique id, for the outbox message of an automatic resolution.
+    pub new_id: &'a dyn Fn() -> String,
+}
+
+impl std::fmt::Debug for ApplyContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplyContext")
+            .field("now", &self.now)
+            .field("policy", self.policy)
+            .field("stamp", self.stamp)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Plan {
@@ -97,315 +134,30 @@ impl Plan {
         ids.into_iter().collect()
     }
 
-    /// Computes the writes against what the transaction read.
+    /// Computes the writes against what the transaction read, recording every
+    /// conflict for the app (the manual policy).
     pub fn apply(self, snapshot: Snapshot, now: f64) -> (WriteBatch, Applied) {
-        let mut work = Work {
-            snapshot,
-            batch: WriteBatch::default(),
-            applied: Applied::default(),
+        let ctx = ApplyContext {
             now,
+            policy: &ConflictPolicy::default(),
+            stamp: &Stamp::default(),
+            new_id: &String::new,
         };
+        self.apply_with(snapshot, &ctx)
+    }
+
+    /// Computes the writes against what the transaction read, deciding the
+    /// conflicts found by `ctx.policy`.
+    pub fn apply_with(self, snapshot: Snapshot, ctx: &ApplyContext<'_>) -> (WriteBatch, Applied) {
+        let mut work = Work::new(snapshot, ctx);
         match self {
             Plan::Claim(messages) => work.claim(messages),
             Plan::Settle(results) => results.into_iter().for_each(|(m, r)| work.settle(m, r)),
             Plan::PullPage { rows, last_seq } => {
                 rows.into_iter().for_each(|row| work.pull(row));
-                work.batch.meta.push((META_CHECKPOINT.into(), last_seq.0));
+                work.checkpoint(last_seq);
             }
         }
-        (work.batch, work.applied)
-    }
-}
-
-/// A plan in progress: the snapshot is updated as writes are decided, so two
-/// rows for one document in one page see each other.
-struct Work {
-    snapshot: Snapshot,
-    batch: WriteBatch,
-    applied: Applied,
-    now: f64,
-}
-
-impl Work {
-    fn put_doc(&mut self, doc: DocRecord) {
-        self.snapshot.docs.insert(doc.id.clone(), doc.clone());
-        self.batch.put_docs.push(doc);
-    }
-
-    fn put_message(&mut self, message: OutboxMessage) {
-        if let Some(list) = self.snapshot.messages.get_mut(&message.doc_id) {
-            list.retain(|m| m.seq != message.seq);
-            list.push(message.clone());
-            list.sort_by_key(|m| m.seq);
-        }
-        self.batch.put_messages.push(message);
-    }
-
-    fn drop_messages(&mut self, id: &str) {
-        if let Some(list) = self.snapshot.messages.remove(id) {
-            self.batch
-                .delete_messages
-                .extend(list.iter().map(|m| m.seq));
-        }
-    }
-
-    fn drop_message(&mut self, id: &str, seq: u64) {
-        if let Some(list) = self.snapshot.messages.get_mut(id) {
-            list.retain(|m| m.seq != seq);
-        }
-        self.batch.delete_messages.push(seq);
-    }
-
-    /// Records a conflict; `fresh` counts it as new (a moved remote side is not).
-    fn put_conflict(&mut self, conflict: ConflictRecord, fresh: bool) {
-        self.applied.conflicts += u32::from(fresh);
-        self.applied.events.push(Event::Conflict {
-            conflict: conflict.clone(),
-        });
-        self.snapshot
-            .conflicts
-            .insert(conflict.id.clone(), conflict.clone());
-        self.batch.put_conflicts.push(conflict);
-    }
-
-    fn current(&self, message: &OutboxMessage) -> Option<OutboxMessage> {
-        self.snapshot
-            .messages_of(&message.doc_id)
-            .iter()
-            .find(|m| m.seq == message.seq)
-            .cloned()
-    }
-
-    fn claim(&mut self, messages: Vec<OutboxMessage>) {
-        for message in messages {
-            // Read again inside the transaction: a later edit may have coalesced into it.
-            let Some(current) = self.current(&message) else {
-                continue;
-            };
-            // An in-flight message seen by a new cycle belongs to a cycle that
-            // died (a closed tab): it is replayed.
-            if current.state == MessageState::Rejected {
-                continue;
-            }
-            let claimed = OutboxMessage {
-                state: MessageState::InFlight,
-                attempts: current.attempts + 1,
-                ..current
-            };
-            self.applied.claimed.push(claimed.clone());
-            self.put_message(claimed);
-        }
-    }
-
-    fn settle(&mut self, sent: OutboxMessage, result: PushResult) {
-        // The message may have been discarded by the app while in flight.
-        if self.current(&sent).is_none() {
-            return;
-        }
-        match result {
-            PushResult::Ack(rev) => self.acknowledge(&sent, rev),
-            PushResult::Conflict(Some(remote)) if is_own_write(&sent, &remote) => {
-                self.acknowledge(&sent, remote.rev)
-            }
-            PushResult::Conflict(remote) => self.push_conflict(&sent, remote),
-            PushResult::Reject(reason) => {
-                let parked = OutboxMessage {
-                    state: MessageState::Rejected,
-                    last_error: Some(format!("{}: {}", reason.error, reason.reason)),
-                    ..sent.clone()
-                };
-                self.put_message(parked);
-                self.applied
-                    .rejected
-                    .push((sent.doc_id.clone(), reason.clone()));
-                let settlement = Settlement::Rejected { error: reason };
-                self.applied.events.push(Event::Settled {
-                    id: sent.doc_id,
-                    settlement,
-                });
-            }
-            PushResult::Retry(error) => {
-                let queued = OutboxMessage {
-                    state: MessageState::Queued,
-                    last_error: Some(error),
-                    ..sent
-                };
-                self.put_message(queued);
-            }
-        }
-    }
-
-    /// Invariant 3: the document is synced only if no newer edit waits behind
-    /// the acknowledged message; a waiting one is rebased on the new revision.
-    fn acknowledge(&mut self, sent: &OutboxMessage, rev: Revision) {
-        self.drop_message(&sent.doc_id, sent.seq);
-        self.applied.pushed += 1;
-        let later: Vec<OutboxMessage> = self.snapshot.messages_of(&sent.doc_id).to_vec();
-        for message in later {
-            self.put_message(OutboxMessage {
-                base_rev: Some(rev.clone()),
-                ..message
-            });
-        }
-        if let Some(doc) = self.snapshot.docs.get(&sent.doc_id).cloned() {
-            let waiting = !self.snapshot.messages_of(&sent.doc_id).is_empty();
-            let status = match doc.status {
-                DocStatus::Conflicted => DocStatus::Conflicted,
-                _ if waiting => DocStatus::Pending,
-                _ => DocStatus::Synced,
-            };
-            let base = (sent.op == MessageOp::Put).then(|| sent.body.clone().unwrap_or_default());
-            self.put_doc(DocRecord {
-                rev: Some(rev.clone()),
-                base,
-                status,
-                ..doc
-            });
-        }
-        let settlement = Settlement::Accepted { rev };
-        self.applied.events.push(Event::Settled {
-            id: sent.doc_id.clone(),
-            settlement,
-        });
-    }
-
-    fn push_conflict(&mut self, sent: &OutboxMessage, remote: Option<RemoteDoc>) {
-        let Some(doc) = self.snapshot.docs.get(&sent.doc_id).cloned() else {
-            self.drop_message(&sent.doc_id, sent.seq);
-            return;
-        };
-        self.drop_messages(&sent.doc_id);
-        let conflict = ConflictRecord {
-            id: doc.id.clone(),
-            base: doc.base.clone(),
-            local: (!doc.deleted).then(|| doc.local.clone()),
-            remote: remote.as_ref().and_then(RemoteDoc::body_or_none),
-            remote_rev: remote.map(|r| r.rev),
-            detected_at: self.now,
-        };
-        self.put_doc(DocRecord {
-            status: DocStatus::Conflicted,
-            ..doc
-        });
-        self.put_conflict(conflict.clone(), true);
-        let settlement = Settlement::Conflict { conflict };
-        self.applied.events.push(Event::Settled {
-            id: sent.doc_id.clone(),
-            settlement,
-        });
-    }
-
-    fn pull(&mut self, row: ChangeRow) {
-        let Some(remote) = remote_of(&row) else {
-            return;
-        };
-        let id = row.id;
-        let body = remote.body_or_none();
-        let Some(doc) = self.snapshot.docs.get(&id).cloned() else {
-            self.put_doc(synced_doc(&id, &remote, self.now));
-            self.pulled(&id, remote.deleted);
-            return;
-        };
-        let stale = doc
-            .rev
-            .as_ref()
-            .is_some_and(|rev| rev.generation() >= remote.rev.generation());
-        if doc.rev.as_ref() == Some(&remote.rev) || stale {
-            return; // our own echo, or a change the feed repeated
-        }
-        match doc.status {
-            DocStatus::Synced => {
-                self.put_doc(synced_doc(&id, &remote, self.now));
-                self.pulled(&id, remote.deleted);
-            }
-            DocStatus::Conflicted => {
-                let conflict = self.snapshot.conflicts.get(&id).cloned();
-                if let Some(conflict) =
-                    conflict.filter(|c| c.remote_rev.as_ref() != Some(&remote.rev))
-                {
-                    let moved = ConflictRecord {
-                        remote: body,
-                        remote_rev: Some(remote.rev),
-                        ..conflict
-                    };
-                    self.put_conflict(moved, false);
-                }
-            }
-            DocStatus::Pending => {
-                let same =
-                    doc.deleted == remote.deleted && (doc.deleted || doc.local == remote.body);
-                self.drop_messages(&id);
-                if same {
-                    // Both sides made the same change: nothing to decide.
-                    self.put_doc(synced_doc(&id, &remote, self.now));
-                    self.pulled(&id, remote.deleted);
-                    return;
-                }
-                let conflict = ConflictRecord {
-                    id: id.clone(),
-                    base: doc.base.clone(),
-                    local: (!doc.deleted).then(|| doc.local.clone()),
-                    remote: body,
-                    remote_rev: Some(remote.rev),
-                    detected_at: self.now,
-                };
-                self.put_doc(DocRecord {
-                    status: DocStatus::Conflicted,
-                    ..doc
-                });
-                self.put_conflict(conflict, true);
-            }
-        }
-    }
-
-    fn pulled(&mut self, id: &str, deleted: bool) {
-        self.applied.pulled += 1;
-        self.applied.events.push(Event::Change {
-            id: id.to_owned(),
-            origin: Origin::Remote,
-            deleted,
-        });
-    }
-}
-
-/// Invariant 4: a replay whose first attempt reached the server finds the
-/// server at the next generation holding exactly what we sent.
-fn is_own_write(sent: &OutboxMessage, remote: &RemoteDoc) -> bool {
-    let expected_generation = sent.base_rev.as_ref().map_or(1, |r| r.generation() + 1);
-    if remote.rev.generation() != expected_generation {
-        return false;
-    }
-    match sent.op {
-        MessageOp::Delete => remote.deleted,
-        MessageOp::Put => !remote.deleted && sent.body.as_ref() == Some(&remote.body),
-    }
-}
-
-fn remote_of(row: &ChangeRow) -> Option<RemoteDoc> {
-    let rev = row.changes.first()?.rev.clone();
-    let mut remote = match &row.doc {
-        Some(doc) => RemoteDoc::from_json(doc.clone())?,
-        None => RemoteDoc {
-            rev: rev.clone(),
-            deleted: row.deleted,
-            body: Body::new(),
-        },
-    };
-    remote.deleted |= row.deleted;
-    if remote.deleted {
-        remote.body = Body::new();
-    }
-    Some(remote)
-}
-
-fn synced_doc(id: &str, remote: &RemoteDoc, now: f64) -> DocRecord {
-    DocRecord {
-        id: id.to_owned(),
-        rev: Some(remote.rev.clone()),
-        base: remote.body_or_none(),
-        local: remote.body.clone(),
-        status: DocStatus::Synced,
-        deleted: remote.deleted,
-        updated_at: now,
+        work.finish()
     }
 }

@@ -255,6 +255,14 @@ pub struct TestEnv {
     ids: Cell<u64>,
 }
 
+impl TestEnv {
+    /// Sets the clock: the next reading is `ms + 1` (a device whose clock is
+    /// ahead or behind).
+    pub fn set_clock(&self, ms: f64) {
+        self.now.set(ms);
+    }
+}
+
 impl Environment for TestEnv {
     fn now(&self) -> f64 {
         self.now.set(self.now.get() + 1.0);

@@ -3,4 +3,8 @@
 
 mod fake_server;
 mod invariants;
+mod merge_cases;
+mod resolution_edges;
+mod resolution_flows;
+mod strategies;
 mod sync_flows;

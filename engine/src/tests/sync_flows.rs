@@ -159,6 +159,10 @@ fn a_pulled_change_over_unpushed_edits_is_a_conflict() {
     assert_eq!(report.conflicts, 0, "the failed cycle stops before pulling");
     let report = b.sync(&server);
     assert_eq!(report.conflicts, 1);
+    assert!(
+        matches!(b.settlements("g").last(), Some(Settlement::Conflict { .. })),
+        "the waiting delete settles"
+    );
     let conflict = &block_on(b.client.conflicts()).expect("conflicts")[0];
     assert_eq!(conflict.local, None, "deleted locally");
     assert_eq!(
