@@ -26,7 +26,7 @@ pub(super) struct Live {
 
 /// `navigator.onLine` (true where unknown).
 pub(super) fn browser_online() -> bool {
-    web_sys::window().map_or(true, |w| w.navigator().on_line())
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
 /// Whether the page is visible (true outside a document).
