@@ -12,7 +12,7 @@ use serde_json::json;
 use tidesync_engine::{
     client::{Client, Environment, Written},
     event::{Event, Settlement},
-    model::DocStatus,
+    model::{ConflictRecord, DocStatus},
     schedule::Scheduler,
     sync::{SyncIssue, SyncReport},
 };
@@ -20,7 +20,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::{env::BrowserEnv, listeners::Listeners, live::Live};
-use crate::{convert::to_js, error::SdkError, idb::IdbStore, transport::FetchTransport};
+use crate::{
+    convert::{to_js, to_json},
+    error::SdkError,
+    idb::IdbStore,
+    transport::FetchTransport,
+};
 
 /// Everything an open database holds; shared by the handle, timers and
 /// browser event listeners (which keep only a weak reference).
@@ -36,6 +41,10 @@ pub(super) struct Inner {
     pub live: Live,
     pub auth: Option<Function>,
     pub auth_tried: Cell<bool>,
+    pub resolver: Option<Function>,
+    /// Conflicts waiting for the app's resolver (their `conflict` event is
+    /// held back until the resolver and the policy declined them).
+    pub deferred: RefCell<Vec<ConflictRecord>>,
 }
 
 fn set(target: &Object, key: &str, value: &JsValue) {
@@ -96,6 +105,9 @@ impl Inner {
         for event in events {
             match &event {
                 Event::Change { .. } => self.listeners.emit("change", &to_js(&event)),
+                Event::Conflict { conflict } if self.resolver.is_some() => {
+                    self.deferred.borrow_mut().push(conflict.clone());
+                }
                 Event::Conflict { conflict } => self.listeners.emit("conflict", &to_js(conflict)),
                 Event::Resolved { .. } => self.listeners.emit("resolved", &to_js(&event)),
                 Event::Settled { id, settlement } => {
@@ -173,6 +185,9 @@ impl Inner {
                 }
             }
         };
+        if self.run_resolver().await {
+            self.scheduler.borrow_mut().request_now();
+        }
         let failures: Vec<&SyncIssue> = report
             .errors
             .iter()
@@ -193,6 +208,65 @@ impl Inner {
         self.emit_status().await;
         Live::reschedule(self);
         Ok(report)
+    }
+
+    /// Offers each new conflict to the app's resolver, then to the policy;
+    /// what both decline stays for the app (and its `conflict` event fires).
+    /// Returns whether anything was resolved and needs pushing.
+    async fn run_resolver(self: &Rc<Self>) -> bool {
+        let Some(resolver) = &self.resolver else {
+            return false;
+        };
+        let conflicts: Vec<ConflictRecord> = self.deferred.borrow_mut().drain(..).collect();
+        let mut resolved = false;
+        for (index, conflict) in conflicts.iter().enumerate() {
+            if conflicts[index + 1..]
+                .iter()
+                .any(|later| later.id == conflict.id)
+            {
+                continue; // a newer version of the same conflict follows
+            }
+            let id = conflict.id.clone();
+            let answer = match resolver.call1(&JsValue::NULL, &to_js(conflict)) {
+                Ok(value) => match value.dyn_into::<Promise>() {
+                    Ok(promise) => JsFuture::from(promise).await,
+                    Err(value) => Ok(value),
+                },
+                Err(thrown) => Err(thrown),
+            };
+            let outcome = match answer {
+                Err(thrown) => Err(format!("the resolver threw: {}", describe(&thrown))),
+                Ok(body) if body.is_null() || body.is_undefined() => self
+                    .client
+                    .auto_resolve_recorded(&id, &BrowserEnv)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Ok(body) => match to_json(&body) {
+                    Ok(body) => match self.client.resolve(&id, Some(body), &BrowserEnv).await {
+                        Ok(written) => {
+                            let event = json!({"type": "resolved", "id": id, "strategy": "custom", "clashes": []});
+                            self.listeners.emit("resolved", &to_js(&event));
+                            Ok(Some(written))
+                        }
+                        Err(e) => Err(e.to_string()),
+                    },
+                    Err(e) => Err(format!("the resolver returned {e}")),
+                },
+            };
+            match outcome {
+                Ok(Some((_, events))) => {
+                    resolved = true;
+                    self.emit(events);
+                }
+                Ok(None) => self.listeners.emit("conflict", &to_js(conflict)),
+                Err(message) => {
+                    let payload = json!({"code": "resolver_failed", "id": id, "message": message});
+                    self.listeners.emit("error", &to_js(&payload));
+                    self.listeners.emit("conflict", &to_js(conflict));
+                }
+            }
+        }
+        resolved
     }
 
     /// Calls the app's `auth` callback for fresh headers; true when it gave some.
@@ -217,4 +291,13 @@ impl Inner {
         transport.set_headers(headers);
         true
     }
+}
+
+/// A thrown JS value as text, for error messages.
+fn describe(value: &JsValue) -> String {
+    Reflect::get(value, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
 }

@@ -106,6 +106,8 @@ impl Tidesync {
                 live: Live::default(),
                 auth: options.auth.clone(),
                 auth_tried: Cell::new(false),
+                resolver: options.resolver.clone(),
+                deferred: RefCell::new(Vec::new()),
             });
             if inner.transport.is_some() {
                 Live::install(&inner);

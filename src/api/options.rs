@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use tidesync_engine::{client::ClientConfig, schedule::ScheduleConfig, sync::SyncConfig};
+use tidesync_engine::{
+    client::ClientConfig, merge::ConflictPolicy, schedule::ScheduleConfig, sync::SyncConfig,
+};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::SdkError;
@@ -26,6 +28,10 @@ const KNOWN: &[&str] = &[
     "backoffBaseMs",
     "backoffCapMs",
     "auth",
+    "author",
+    "stampUpdatedAt",
+    "conflicts",
+    "resolver",
 ];
 
 /// `Tidesync.open()` options as JS passes them.
@@ -76,6 +82,30 @@ pub struct OpenOptions {
     /// `async () => headers`, called on a 401 for fresh credentials.
     #[serde(skip)]
     pub auth: Option<js_sys::Function>,
+    /// Who writes through this client, stamped as `editor`.
+    #[serde(default)]
+    pub author: Option<serde_json::Value>,
+    /// Stamp `updatedAt` into every write.
+    #[serde(default)]
+    pub stamp_updated_at: Option<bool>,
+    /// The conflict policy, as JSON (checked strictly by the engine's type).
+    #[serde(default)]
+    pub conflicts: Option<serde_json::Value>,
+    /// `(conflict) => body | null | Promise<body | null>`: the app's own resolver.
+    #[serde(skip)]
+    pub resolver: Option<js_sys::Function>,
+}
+
+/// Reads an optional function option, refusing anything else.
+fn function_option(value: &JsValue, key: &str) -> Result<Option<js_sys::Function>, SdkError> {
+    let found = js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+    match found.dyn_into::<js_sys::Function>() {
+        Ok(f) => Ok(Some(f)),
+        Err(v) if v.is_undefined() || v.is_null() => Ok(None),
+        Err(_) => Err(SdkError::InvalidOptions(format!(
+            "{key} must be a function"
+        ))),
+    }
 }
 
 impl OpenOptions {
@@ -99,8 +129,17 @@ impl OpenOptions {
                 )));
             }
         }
-        let options: OpenOptions = serde_wasm_bindgen::from_value(value)
+        let auth = function_option(&value, "auth")?;
+        let resolver = function_option(&value, "resolver")?;
+        let plain = js_sys::Object::assign(&js_sys::Object::new(), value.unchecked_ref());
+        for key in ["auth", "resolver"] {
+            let _ = js_sys::Reflect::delete_property(&plain, &JsValue::from_str(key));
+        }
+        let mut options: OpenOptions = serde_wasm_bindgen::from_value(plain.into())
             .map_err(|e| SdkError::InvalidOptions(e.to_string()))?;
+        options.auth = auth;
+        options.resolver = resolver;
+        options.policy()?;
         if options.name.trim().is_empty() {
             return Err(SdkError::InvalidOptions(
                 "name must be a non-empty string".into(),
@@ -141,6 +180,17 @@ impl OpenOptions {
         }
     }
 
+    /// The conflict policy, with `custom` set when a resolver was given.
+    pub fn policy(&self) -> Result<ConflictPolicy, SdkError> {
+        let mut policy: ConflictPolicy = match &self.conflicts {
+            None => ConflictPolicy::default(),
+            Some(value) => serde_json::from_value(value.clone())
+                .map_err(|e| SdkError::InvalidOptions(format!("conflicts: {e}")))?,
+        };
+        policy.custom = self.resolver.is_some();
+        Ok(policy)
+    }
+
     /// The engine configuration these options ask for.
     pub fn client_config(&self) -> ClientConfig {
         let defaults = ClientConfig::default();
@@ -155,7 +205,9 @@ impl OpenOptions {
                 .max_document_bytes
                 .unwrap_or(defaults.max_document_bytes),
             sync,
-            ..defaults
+            author: self.author.clone(),
+            stamp_updated_at: self.stamp_updated_at.unwrap_or(false),
+            conflicts: self.policy().unwrap_or_default(),
         }
     }
 }

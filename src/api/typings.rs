@@ -43,6 +43,31 @@ export interface OpenOptions {
   backoffCapMs?: number;
   /** Called on a 401 for fresh headers, e.g. `async () => ({ Authorization: 'Bearer …' })`. */
   auth?: () => Record<string, string> | Promise<Record<string, string>>;
+  /** Who writes through this client, stamped into each write as `editor` (with `updatedAt`), e.g. `{ id: 'ann', role: 'inspector' }`. */
+  author?: Json;
+  /** Stamp `updatedAt` (ms since the epoch) into every write (implied by `author` and by `newestWins`). */
+  stampUpdatedAt?: boolean;
+  /** How conflicts are decided automatically; manual (reported to the app) by default. */
+  conflicts?: ConflictPolicy;
+  /**
+   * The app's own resolver, asked first: return the body to keep, or `null` to
+   * let `conflicts` (then the app, via the `conflict` event) decide.
+   */
+  resolver?: (conflict: Conflict) => { [key: string]: Json } | null | Promise<{ [key: string]: Json } | null>;
+}
+/**
+ * A conflict strategy. `merge` is a three-way merge (text through
+ * diff-match-patch, lists by insertions and removals) that falls back to manual
+ * on a clash. `newestWins` compares the `updatedAt` stamps, so it trusts the
+ * writers' clocks: skewed device clocks pick the wrong winner.
+ */
+export type Strategy =
+  | 'manual' | 'merge' | 'serverWins' | 'clientWins' | 'newestWins'
+  | { priority: { field: string; order: Json[]; fallback?: Strategy } };
+/** A default strategy, optionally overridden per document type (the value of `byType.field`). */
+export interface ConflictPolicy {
+  strategy?: Strategy;
+  byType?: { field: string; strategies: { [type: string]: Strategy } };
 }
 /** The sync state. */
 export type SyncState = 'online' | 'offline' | 'syncing' | 'idle' | 'error' | 'paused';
@@ -98,8 +123,10 @@ export type EventName = 'change' | 'conflict' | 'status' | 'error' | 'resolved';
 export interface ChangeEvent { type: 'change'; id: string; origin: 'local' | 'remote'; deleted: boolean; }
 /** `error`: a change rejected for good, or a failed sync cycle. */
 export interface ErrorEvent { code: string; message: string; id?: string; status?: number | null; error?: string; reason?: string; retryAfter?: number; }
+/** `resolved`: a conflict decided automatically (`custom` for the app's resolver). */
+export interface ResolvedEvent { type: 'resolved'; id: string; strategy: string; clashes: string[]; }
 /** What listeners receive, by event. */
-export type EventPayload = ChangeEvent | Conflict | Status | ErrorEvent;
+export type EventPayload = ChangeEvent | Conflict | Status | ErrorEvent | ResolvedEvent;
 /** What `sync()` did. */
 export interface SyncReport { pushed: number; pulled: number; conflicts: number; errors: SyncIssue[]; }
 "#;

@@ -186,3 +186,24 @@ test('polling brings another client\'s change without any call', async () => {
   assert.ok(remoteChange);
   await context.close();
 });
+
+test('a 401 asks the auth callback for fresh headers and retries with them', async () => {
+  const context = await browser.newContext();
+  const page = await sdkPage(context, proxy.url);
+  const db = fresh('auth');
+  proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'status', status: 401 });
+  await page.evaluate(async ({ name, remote }) => {
+    window.authCalls = 0;
+    window.db = await window.tidesync.Tidesync.open({
+      name, remote, debounceMs: 20, backoffBaseMs: 5000, headers: { Authorization: 'Bearer stale' },
+      auth: async () => { window.authCalls++; return { Authorization: 'Bearer fresh' }; },
+    });
+  }, { name: fresh('c'), remote: `${proxy.url}/${db}` });
+  const outcome = await page.evaluate(async () => (await window.db.put({ _id: 'secret' })).synced);
+  assert.equal(outcome.outcome, 'accepted');
+  const pushes = proxy.requests(`/${db}/_bulk_docs`);
+  assert.deepEqual(pushes.map((p) => p.auth), ['Bearer stale', 'Bearer fresh']);
+  assert.ok(pushes[1].t - pushes[0].t < 4000, 'retried at once, not after the backoff');
+  assert.equal(await page.evaluate(() => window.authCalls), 1);
+  await context.close();
+});

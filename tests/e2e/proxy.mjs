@@ -54,7 +54,7 @@ export async function startProxy(target) {
     const body = await readBody(req);
     const rule = rules.find((r) => (!r.method || r.method === req.method) && (!r.path || url.pathname.includes(r.path)) && r.times > 0);
     if (rule) rule.times -= 1;
-    const entry = { t: Date.now(), method: req.method, path: url.pathname, action: rule?.action ?? 'pass', bytes: body.length };
+    const entry = { t: Date.now(), method: req.method, path: url.pathname, action: rule?.action ?? 'pass', bytes: body.length, auth: req.headers.authorization };
     if (req.method === 'POST' && url.pathname.endsWith('/_bulk_docs')) {
       try { entry.ids = JSON.parse(body.toString()).docs.map((d) => d._id); } catch { entry.ids = []; }
     }
