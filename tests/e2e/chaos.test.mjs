@@ -48,7 +48,7 @@ test('three clients under random faults converge and account for every write', a
     }, { name: `client-${c}-${seed}`, remote: `${proxy.url}/${db}` });
     clients.push({ context, page, offline: false });
   }
-  const faults = ['drop-response', 'drop-request', 'status'];
+  const faults = ['drop-response', 'drop-request', 'status', 'cut', 'delay'];
   for (let step = 0; step < 360; step++) {
     const client = clients[pick(3)];
     const roll = rand();
@@ -63,7 +63,7 @@ test('three clients under random faults converge and account for every write', a
     } else {
       const action = faults[pick(faults.length)];
       const path = rand() < 0.6 ? `/${db}/_bulk_docs` : `/${db}/_changes`;
-      proxy.fault({ path, action, status: 503, retryAfter: 0 });
+      proxy.fault({ path, action, status: 503, retryAfter: 0, delayMs: 200 });
     }
     if (step % 40 === 0) await new Promise((r) => setTimeout(r, 100));
   }

@@ -207,3 +207,27 @@ test('a 401 asks the auth callback for fresh headers and retries with them', asy
   assert.equal(await page.evaluate(() => window.authCalls), 1);
   await context.close();
 });
+
+test('a hung request times out and is retried; pause holds automatic sync until resume', async () => {
+  const context = await browser.newContext();
+  const page = await sdkPage(context, proxy.url);
+  const db = fresh('timeout');
+  await openDb(page, fresh('c'), db, { requestTimeoutMs: 300 });
+  await eventually(async () => (await page.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
+  proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'delay', delayMs: 1500 });
+  const outcome = await page.evaluate(async () => (await window.db.put({ _id: 'slow' })).synced);
+  assert.equal(outcome.outcome, 'accepted');
+  const errors = await page.evaluate(() => window.events.filter((e) => e.ev === 'error').map((e) => e.p.code));
+  assert.deepEqual(errors, ['timeout']);
+
+  await page.evaluate(() => window.db.pause());
+  assert.equal((await page.evaluate(() => window.db.status())).state, 'paused');
+  const before = proxy.requests(`/${db}/_bulk_docs`).length;
+  await page.evaluate(() => window.db.put({ _id: 'held' }));
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(proxy.requests(`/${db}/_bulk_docs`).length, before, 'nothing pushed while paused');
+  assert.equal(await pending(page), 1);
+  await page.evaluate(() => window.db.resume());
+  await eventually(async () => (await pending(page)) === 0, 5000, 'the push after resume');
+  await context.close();
+});
