@@ -191,16 +191,24 @@ impl<S: Send + Sync> FromRequestParts<S> for DbTarget {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn params(pairs: &[(&str, &str)]) -> QueryParams {
+impl QueryParams {
+    /// Parameters from literal pairs, for tests of the handlers that read them.
+    pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> QueryParams {
         QueryParams(
             pairs
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> QueryParams {
+        QueryParams::from_pairs(pairs)
     }
 
     #[test]

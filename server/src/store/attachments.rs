@@ -50,14 +50,7 @@ impl Store {
         let (db, doc_id, name) = (db.to_owned(), doc_id.to_owned(), name.to_owned());
         self.read(move |tx| {
             let db_id = rows::db_id(tx, &db)?;
-            let rev = match rev {
-                Some(rev) => rev,
-                None => match rows::current(tx, db_id, &doc_id)? {
-                    None => return Err(ApiError::missing().into()),
-                    Some(current) if current.deleted => return Err(ApiError::deleted().into()),
-                    Some(current) => current.rev,
-                },
-            };
+            let rev = rows::requested_or_current(tx, db_id, &doc_id, rev)?;
             let row = rows::revision(tx, db_id, &doc_id, &rev)?.ok_or_else(ApiError::missing)?;
             let meta = row.attachments.get(&name).ok_or_else(missing_attachment)?;
             let digest = meta.digest.clone().unwrap_or_default();

@@ -42,14 +42,7 @@ impl Store {
                     _ => Err(ApiError::missing().into()),
                 };
             }
-            let rev = match rev {
-                Some(rev) => rev,
-                None => match rows::current(tx, db_id, &doc_id)? {
-                    None => return Err(ApiError::missing().into()),
-                    Some(current) if current.deleted => return Err(ApiError::deleted().into()),
-                    Some(current) => current.rev,
-                },
-            };
+            let rev = rows::requested_or_current(tx, db_id, &doc_id, rev)?;
             let row = rows::revision(tx, db_id, &doc_id, &rev)?.ok_or_else(ApiError::missing)?;
             Ok((render(tx, db_id, &doc_id, &row, options)?, rev))
         })

@@ -58,6 +58,24 @@ pub(crate) fn set_update_seq(conn: &Connection, db_id: i64, seq: u64) -> StoreRe
 }
 
 /// The current state of a document, if it was ever written.
+/// The revision a read asked for, or else the current revision of a live
+/// document (404 `missing` or `deleted` otherwise), as CouchDB answers GETs.
+pub(crate) fn requested_or_current(
+    conn: &Connection,
+    db_id: i64,
+    doc_id: &str,
+    rev: Option<Revision>,
+) -> StoreResult<Revision> {
+    if let Some(rev) = rev {
+        return Ok(rev);
+    }
+    match current(conn, db_id, doc_id)? {
+        None => Err(ApiError::missing().into()),
+        Some(current) if current.deleted => Err(ApiError::deleted().into()),
+        Some(current) => Ok(current.rev),
+    }
+}
+
 pub(crate) fn current(conn: &Connection, db_id: i64, doc_id: &str) -> StoreResult<Option<Current>> {
     let row: Option<(String, bool)> = conn
         .prepare_cached("SELECT rev, deleted FROM docs WHERE db_id = ?1 AND doc_id = ?2")?
