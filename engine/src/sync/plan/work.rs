@@ -209,16 +209,20 @@ impl<'a> Work<'a> {
         if newer && self.try_auto_resolve(&doc, &conflict, true).is_some() {
             return;
         }
+        self.record_conflict(doc, conflict);
+    }
+
+    /// Marks the document conflicted, records both sides, and settles the
+    /// writes that waited on its dropped messages.
+    fn record_conflict(&mut self, doc: DocRecord, conflict: ConflictRecord) {
+        let id = doc.id.clone();
         self.put_doc(DocRecord {
             status: DocStatus::Conflicted,
             ..doc
         });
         self.put_conflict(conflict.clone(), true);
         let settlement = Settlement::Conflict { conflict };
-        self.applied.events.push(Event::Settled {
-            id: sent.doc_id.clone(),
-            settlement,
-        });
+        self.applied.events.push(Event::Settled { id, settlement });
     }
 
     pub(super) fn pull(&mut self, row: ChangeRow) {
@@ -289,14 +293,7 @@ impl<'a> Work<'a> {
                     self.pulled_resolution(&outcome);
                     return;
                 }
-                self.put_doc(DocRecord {
-                    status: DocStatus::Conflicted,
-                    ..doc
-                });
-                self.put_conflict(conflict.clone(), true);
-                // The writes waiting on the dropped messages learn their fate.
-                let settlement = Settlement::Conflict { conflict };
-                self.applied.events.push(Event::Settled { id, settlement });
+                self.record_conflict(doc, conflict);
             }
         }
     }
