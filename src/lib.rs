@@ -19,4 +19,4 @@ pub mod idb;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
-pub use api::Tidesync;
+pub use api::{merge_documents, Tidesync};

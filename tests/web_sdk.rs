@@ -349,3 +349,32 @@ async fn listeners_see_local_and_remote_changes_and_a_throwing_one_breaks_nothin
         expect_code(result, "invalid_listener");
     }
 }
+
+#[wasm_bindgen_test]
+async fn merge_documents_is_the_engine_merge_for_app_conflict_screens() {
+    let base = json(r#"{"a": 1, "b": 1, "text": "The car is red. It is fast."}"#);
+    let local = json(r#"{"a": 2, "b": 1, "text": "The car is dark red. It is fast."}"#);
+    let remote = json(r#"{"a": 1, "b": 3, "text": "The car is red. It is very fast."}"#);
+    let result = tidesync::merge_documents(base.clone(), local, remote).expect("merge");
+    let merged = get(&result, "merged");
+    assert_eq!(get(&merged, "a").as_f64(), Some(2.0));
+    assert_eq!(get(&merged, "b").as_f64(), Some(3.0));
+    assert_eq!(
+        get(&merged, "text").as_string().as_deref(),
+        Some("The car is dark red. It is very fast.")
+    );
+    assert_eq!(js_sys::Array::from(&get(&result, "clashes")).length(), 0);
+    let clash = tidesync::merge_documents(
+        base,
+        json(r#"{"a": 5, "b": 1}"#),
+        json(r#"{"a": 6, "b": 1}"#),
+    )
+    .expect("merge");
+    let clashes: Vec<String> = js_sys::Array::from(&get(&clash, "clashes"))
+        .iter()
+        .filter_map(|c| c.as_string())
+        .collect();
+    assert!(clashes.contains(&"/a".to_string()), "{clashes:?}");
+    let bad = tidesync::merge_documents(JsValue::NULL, eval("({n: NaN})"), JsValue::NULL);
+    expect_code(bad, "invalid_document");
+}

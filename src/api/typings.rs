@@ -127,6 +127,8 @@ export interface ErrorEvent { code: string; message: string; id?: string; status
 export interface ResolvedEvent { type: 'resolved'; id: string; strategy: string; clashes: string[]; }
 /** What listeners receive, by event. */
 export type EventPayload = ChangeEvent | Conflict | Status | ErrorEvent | ResolvedEvent;
+/** The result of `mergeDocuments`. */
+export interface MergeResult { merged: { [key: string]: Json } | null; clashes: string[]; }
 /** What `sync()` did. */
 export interface SyncReport { pushed: number; pulled: number; conflicts: number; errors: SyncIssue[]; }
 "#;
