@@ -1,30 +1,373 @@
-// The demo page in a real browser: it loads the optimised package, stores an
-// inspection locally, and syncs it to the server that serves the page.
+// The offline demo page (www-demo) in a real browser, served with the built
+// package by the reference server: offline writes that survive a reload, the
+// page itself loading offline, two devices making a conflict and resolving it
+// each way the dialog offers, and the layout on a phone and on a desktop.
+// Screenshots land in test-results/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launch, artifacts } from './harness.mjs';
+import { startServer, launch, artifacts, root, eventually, serverDocs } from './harness.mjs';
+import { isOptimisedBuild } from './demo-support.mjs';
 
-let server;
 let browser;
-before(async () => { server = await startServer(); browser = await launch(); });
-after(async () => { await browser?.close(); server?.stop(); });
+const servers = [];
+let server; // the current test's
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); for (const s of servers) s.stop(); });
 
-test('the demo stores an inspection and syncs it to the server', async () => {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 375, height: 812 };
+
+/**
+ * A server of its own (an empty `inspections` database, so screenshots show
+ * only this test's data) and a fresh browser profile on the demo, once both
+ * devices are open.
+ */
+async function openDemo(viewport = DESKTOP) {
+  server = await startServer();
+  servers.push(server);
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.errors = [];
+  page.wasm = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('response', async (r) => { if (r.url().endsWith('.wasm')) page.wasm.push({ url: r.url(), status: r.status() }); });
   await page.goto(`${server.url}/_demo/`);
-  await page.waitForSelector('#status:not(:text("starting…"))');
-  await page.fill('#building', 'Town hall');
-  await page.click('#new-inspection button');
-  await page.waitForSelector('#inspections li:has-text("Town hall")');
-  await page.click('#sync');
-  await page.waitForFunction(() => document.querySelector('#pending')?.textContent === '0 pending');
-  await page.screenshot({ path: join(artifacts, 'demo-synced.png') });
-  const res = await fetch(`${server.url}/inspections/_all_docs?include_docs=true`);
-  const body = await res.json();
-  assert.equal(res.status, 200);
-  assert.deepEqual(body.rows.map((r) => r.doc.building), ['Town hall']);
-  assert.deepEqual(errors, []);
+  await ready(page);
+  return { context, page };
+}
+
+const ready = (page) => page.waitForFunction(() => window.demo?.ready === true, null, { timeout: 20000 });
+const pane = (page, name) => page.locator(`[data-device=device-${name}]`);
+const card = (page, name, building) => pane(page, name).locator('.inspection', { hasText: building });
+const status = (page, name) => pane(page, name).locator('.status');
+
+async function setNetwork(page, name, on) {
+  const toggle = pane(page, name).locator('.network-toggle');
+  if ((await toggle.isChecked()) !== on) await pane(page, name).locator('.switch').click();
+  assert.equal(await toggle.isChecked(), on);
+}
+
+/** Waits until a device has nothing pending and no conflict. */
+async function settled(page, name) {
+  await page.waitForFunction((n) => {
+    const s = document.querySelector(`[data-device=device-${n}] .status`);
+    return s?.dataset.pending === '0' && s.dataset.conflicts === '0' && s.dataset.state !== 'syncing';
+  }, name, { timeout: 20000 });
+}
+
+/** Fills the open editor dialog; `extinguishers` rows are added to those already there. */
+async function fillEditor(page, { building, area, notes, extinguishers = [], statusOf = {} }) {
+  const dialog = page.locator('#editor-dialog');
+  await dialog.waitFor();
+  if (building !== undefined) await dialog.locator('[name=building]').fill(building);
+  if (area !== undefined) await dialog.locator('[name=area]').fill(area);
+  if (notes !== undefined) await dialog.locator('[name=notes]').fill(notes);
+  for (const { location, status: state = 'ok' } of extinguishers) {
+    await dialog.locator('.add-extinguisher').click();
+    const row = dialog.locator('.ext-row').last();
+    await row.locator('[name=location]').fill(location);
+    await row.locator('select').selectOption(state);
+  }
+  for (const [tag, state] of Object.entries(statusOf)) {
+    const row = dialog.locator('.ext-row').filter({ has: page.locator(`[name=tag][value="${tag}"]`) });
+    await row.locator('select').selectOption(state);
+  }
+  await dialog.locator('button[value=save]').click();
+  await dialog.waitFor({ state: 'hidden' });
+}
+
+async function createInspection(page, name, fields) {
+  await pane(page, name).locator('.new-inspection').click();
+  await fillEditor(page, fields);
+  await card(page, name, fields.building).waitFor();
+}
+
+async function editInspection(page, name, building, fields) {
+  await card(page, name, building).locator('[data-action=edit]').click();
+  await fillEditor(page, fields);
+}
+
+const docOn = (page, name, building) => page.evaluate(async ({ name, building }) => {
+  const docs = await window.demo.devices[`device-${name}`].db.all();
+  return docs.find((d) => d.building === building) ?? null;
+}, { name, building });
+
+const withoutRev = ({ _rev, ...rest }) => rest;
+
+const other = (name) => (name === 'a' ? 'b' : 'a');
+
+/**
+ * Both devices hold one synced inspection (FE-1, FE-2, notes 'First visit.');
+ * `offline` goes offline, the other device makes `onlineEdit` and syncs it,
+ * then `offline` makes `offlineEdit` and comes back online.
+ */
+async function editOnBoth(page, building, { offline, onlineEdit, offlineEdit }) {
+  const online = other(offline);
+  await createInspection(page, online, {
+    building, area: 'Ground floor', notes: 'First visit.',
+    extinguishers: [{ location: 'Reception' }, { location: 'Corridor' }],
+  });
+  await settled(page, online);
+  await pane(page, offline).locator('.sync-now').click();
+  await card(page, offline, building).waitFor();
+  await setNetwork(page, offline, false);
+  await editInspection(page, online, building, onlineEdit);
+  await settled(page, online);
+  await editInspection(page, offline, building, offlineEdit);
+  await setNetwork(page, offline, true);
+}
+
+/**
+ * A changes an inspection (FE-2 expired, notes) while B is offline and changes
+ * it too (adds FE-3, other notes); B comes back online and meets the conflict.
+ */
+async function makeConflict(page, building = 'Riverside clinic') {
+  await editOnBoth(page, building, {
+    offline: 'b',
+    onlineEdit: { notes: 'FE-2 is past its date.', statusOf: { 'FE-2': 'expired' } },
+    offlineEdit: { notes: 'Added the lab extinguisher.', extinguishers: [{ location: 'Lab', status: 'missing' }] },
+  });
+  await pane(page, 'b').locator('.conflict-banner').waitFor({ timeout: 20000 });
+  await card(page, 'b', building).locator('[data-sync=conflicted]').waitFor();
+  return building;
+}
+
+async function openConflict(page, building) {
+  await card(page, 'b', building).locator('[data-action=resolve]').click();
+  const dialog = page.locator('#conflict-dialog');
+  await dialog.waitFor();
+  return dialog;
+}
+
+/** After a resolution on `on`: it pushes it, the other pulls it, both hold the same document as the server. */
+async function converged(page, building, on = 'b') {
+  await settled(page, on);
+  await pane(page, other(on)).locator('.sync-now').click();
+  const [a, b] = await eventually(async () => {
+    const docs = [await docOn(page, 'a', building), await docOn(page, 'b', building)];
+    return docs[0] && docs[1] && docs[0]._rev === docs[1]._rev ? docs : null;
+  }, 20000, 'both devices to hold the resolution');
+  assert.deepEqual(a, b);
+  const onServer = Object.values(await serverDocs(server.url, 'inspections')).find((d) => d._id === a._id);
+  assert.deepEqual(withoutRev(onServer), withoutRev(a));
+  assert.equal(onServer._rev, a._rev);
+  await card(page, other(on), building).locator('[data-sync=synced]').waitFor();
+  return a;
+}
+
+test('the server hands the demo the optimised package build', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo();
+  const served = Buffer.from(await (await fetch(`${server.url}/_demo/pkg/tidesync_bg.wasm`)).arrayBuffer());
+  assert.ok(served.equals(readFileSync(join(root, 'pkg', 'tidesync_bg.wasm'))), 'the server serves ./pkg');
+  assert.ok(isOptimisedBuild(served), './pkg holds the wasm-opt output (no producers or name section)');
+  assert.deepEqual(page.wasm.map((w) => [new URL(w.url).pathname, w.status]), [['/_demo/pkg/tidesync_bg.wasm', 200]]);
+  await context.close();
+});
+
+test('an inspection created offline survives a reload, then syncs when the device is back online', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo();
+  const building = 'Town hall';
+  await setNetwork(page, 'a', false);
+  await assert.doesNotReject(page.waitForSelector('[data-device=device-a] .status[data-state=offline]'));
+  await createInspection(page, 'a', {
+    building, area: 'Basement', notes: 'Boiler room checked.',
+    extinguishers: [{ location: 'Boiler room' }, { location: 'Archive', status: 'damaged' }],
+  });
+  await card(page, 'a', building).locator('[data-sync=pending]').waitFor();
+  assert.equal(await status(page, 'a').getAttribute('data-pending'), '1');
+  await pane(page, 'a').locator('.outbox tbody tr', { hasText: building }).waitFor();
+  assert.equal(Object.values(await serverDocs(server.url, 'inspections')).some((d) => d.building === building), false, 'nothing left the device');
+
+  await page.reload();
+  await ready(page);
+  await card(page, 'a', building).locator('[data-sync=pending]').waitFor();
+  assert.equal(await pane(page, 'a').locator('.network-toggle').isChecked(), false, 'the switch stays off across the reload');
+  assert.equal(await status(page, 'a').getAttribute('data-state'), 'offline');
+  assert.equal(await pane(page, 'a').locator('.outbox tbody tr').count(), 1);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(Object.values(await serverDocs(server.url, 'inspections')).some((d) => d.building === building), false, 'still nothing sent after the reload');
+
+  await setNetwork(page, 'a', true);
+  await settled(page, 'a');
+  await card(page, 'a', building).locator('[data-sync=synced]').waitFor();
+  assert.equal(await pane(page, 'a').locator('.outbox tbody tr').count(), 0);
+  const onServer = Object.values(await serverDocs(server.url, 'inspections')).find((d) => d.building === building);
+  assert.ok(onServer, 'the server holds the inspection');
+  assert.equal(onServer.type, 'inspection');
+  assert.equal(onServer.notes, 'Boiler room checked.');
+  assert.deepEqual(onServer.extinguishers.map((e) => [e.tag, e.location, e.status]), [['FE-1', 'Boiler room', 'ok'], ['FE-2', 'Archive', 'damaged']]);
+
+  await pane(page, 'b').locator('.sync-now').click();
+  await card(page, 'b', building).locator('[data-sync=synced]').waitFor();
+  await page.screenshot({ path: join(artifacts, 'demo-desktop.png'), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('with the browser offline the page still loads (service worker) and the queue drains when back', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo();
+  await page.waitForSelector('html[data-offline-shell]', { timeout: 20000 });
+  assert.equal(await page.getAttribute('html', 'data-offline-shell'), 'ready', 'the app shell is cached');
+  await context.setOffline(true);
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.locator('#browser-net').getAttribute('data-online'), 'false');
+  const building = 'Fire station no. 4';
+  await createInspection(page, 'b', { building, extinguishers: [{ location: 'Garage' }] });
+  await card(page, 'b', building).locator('[data-sync=pending]').waitFor();
+  assert.equal(await status(page, 'b').getAttribute('data-state'), 'offline');
+  await page.screenshot({ path: join(artifacts, 'demo-browser-offline.png'), fullPage: true });
+  await context.setOffline(false);
+  await settled(page, 'b');
+  await card(page, 'b', building).locator('[data-sync=synced]').waitFor();
+  assert.ok(Object.values(await serverDocs(server.url, 'inspections')).some((d) => d.building === building));
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('both devices edit one inspection: the dialog shows base, mine and theirs; merge keeps both changes', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo();
+  const building = await makeConflict(page);
+  const dialog = await openConflict(page, building);
+  const notes = dialog.locator('[data-field=notes]');
+  assert.equal(await notes.getAttribute('data-change'), 'clash');
+  assert.equal(await notes.locator('.cell.base').innerText(), 'First visit.');
+  assert.equal(await notes.locator('.cell.mine').innerText(), 'Added the lab extinguisher.');
+  assert.equal(await notes.locator('.cell.theirs').innerText(), 'FE-2 is past its date.');
+  assert.equal(await notes.locator('.cell.is-clash').count(), 2, 'both sides of the clash highlighted');
+  const list = dialog.locator('[data-field=extinguishers]');
+  assert.equal(await list.getAttribute('data-change'), 'merged', 'different extinguishers changed: no clash');
+  assert.equal(await list.locator('.cell.mine li.is-added').innerText().then((t) => t.includes('FE-3')), true);
+  assert.equal(await list.locator('.cell.theirs li.is-changed').innerText().then((t) => t.includes('FE-2')), true);
+  assert.match(await list.locator('.merge-preview').innerText(), /FE-2[\s\S]*Expired[\s\S]*FE-3[\s\S]*Missing/, 'the merge previewed');
+  assert.equal(await dialog.getAttribute('data-clashes'), '1', 'only the notes clash (the stamps do not count)');
+  await page.screenshot({ path: join(artifacts, 'demo-desktop-conflict.png') });
+  await notes.locator('input[value=theirs]').check();
+  await dialog.locator('button[value=merge]').click();
+  await dialog.waitFor({ state: 'hidden' });
+  const doc = await converged(page, building);
+  assert.equal(doc.notes, 'FE-2 is past its date.', 'the clash took the side picked');
+  assert.deepEqual(doc.extinguishers.map((e) => [e.tag, e.status]), [['FE-1', 'ok'], ['FE-2', 'expired'], ['FE-3', 'missing']]);
+  assert.equal(await pane(page, 'b').locator('.conflict-banner').isHidden(), true);
+  await page.screenshot({ path: join(artifacts, 'demo-desktop-resolved.png'), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('a conflict resolved with keep theirs, keep mine, or edited JSON ends the same on both devices', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo();
+
+  let building = await makeConflict(page, 'Harbour school');
+  let dialog = await openConflict(page, building);
+  await dialog.locator('button[value=theirs]').click();
+  let doc = await converged(page, building);
+  assert.equal(doc.notes, 'FE-2 is past its date.');
+  assert.deepEqual(doc.extinguishers.map((e) => e.tag), ['FE-1', 'FE-2']);
+
+  building = await makeConflict(page, 'Central library');
+  dialog = await openConflict(page, building);
+  await dialog.locator('button[value=mine]').click();
+  doc = await converged(page, building);
+  assert.equal(doc.notes, 'Added the lab extinguisher.');
+  assert.deepEqual(doc.extinguishers.map((e) => [e.tag, e.status]), [['FE-1', 'ok'], ['FE-2', 'ok'], ['FE-3', 'missing']]);
+
+  building = await makeConflict(page, 'Riverside clinic');
+  dialog = await openConflict(page, building);
+  await dialog.locator('button[value=edit]').click();
+  const textarea = dialog.locator('.json-editor textarea');
+  const merged = JSON.parse(await textarea.inputValue());
+  assert.equal(merged.notes, 'Added the lab extinguisher.', 'the editor starts from the merge (mine on the clash)');
+  await textarea.fill('{ not json');
+  await dialog.locator('button[value=save-edit]').click();
+  assert.match(await dialog.locator('.json-error').innerText(), /Not saved/);
+  await textarea.fill(JSON.stringify({ ...merged, notes: 'Agreed on the phone: both findings stand.' }, null, 2));
+  await dialog.locator('button[value=save-edit]').click();
+  await dialog.waitFor({ state: 'hidden' });
+  doc = await converged(page, building);
+  assert.equal(doc.notes, 'Agreed on the phone: both findings stand.');
+  assert.deepEqual(doc.extinguishers.map((e) => [e.tag, e.status]), [['FE-1', 'ok'], ['FE-2', 'expired'], ['FE-3', 'missing']]);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('conflict policies: "merge" unites edits of different fields, "supervisor wins" keeps the supervisor\'s version', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo();
+  await page.selectOption('#policy', 'merge');
+  await page.waitForLoadState('load');
+  await ready(page);
+  assert.equal(await page.inputValue('#policy'), 'merge', 'the choice survives the reload');
+  await editOnBoth(page, 'Harbour school', {
+    offline: 'b',
+    onlineEdit: { statusOf: { 'FE-2': 'expired' } },
+    offlineEdit: { extinguishers: [{ location: 'Gym', status: 'missing' }] },
+  });
+  await pane(page, 'b').locator('.notice[data-strategy=merge]').waitFor({ timeout: 20000 });
+  let doc = await converged(page, 'Harbour school');
+  assert.deepEqual(doc.extinguishers.map((e) => [e.tag, e.status]), [['FE-1', 'ok'], ['FE-2', 'expired'], ['FE-3', 'missing']]);
+  assert.equal(await pane(page, 'b').locator('.conflict-banner').isHidden(), true, 'nobody was asked');
+
+  await page.selectOption('#policy', 'supervisor');
+  await page.waitForLoadState('load');
+  await ready(page);
+  // Agnes (inspector, device A) edits offline over Joe's (supervisor, device B) newer change: Joe's stands.
+  await editOnBoth(page, 'Central library', {
+    offline: 'a',
+    onlineEdit: { notes: 'Supervisor: all fine.' },
+    offlineEdit: { notes: 'Inspector: FE-1 is damaged.', statusOf: { 'FE-1': 'damaged' } },
+  });
+  await pane(page, 'a').locator('.notice[data-strategy]').waitFor({ timeout: 20000 });
+  doc = await converged(page, 'Central library', 'a');
+  assert.equal(doc.notes, 'Supervisor: all fine.');
+  assert.equal(doc.extinguishers[0].status, 'ok');
+  assert.deepEqual(doc.editor, { id: 'joe', role: 'supervisor' });
+  await page.screenshot({ path: join(artifacts, 'demo-desktop-policy.png'), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('delete: asks first, then the deletion syncs to the server and the other device', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo();
+  const building = 'Old warehouse';
+  await createInspection(page, 'a', { building });
+  await settled(page, 'a');
+  await pane(page, 'b').locator('.sync-now').click();
+  await card(page, 'b', building).waitFor();
+  await card(page, 'a', building).locator('[data-action=delete]').click();
+  await page.locator('#confirm-dialog button[value=cancel]').click();
+  assert.equal(await card(page, 'a', building).count(), 1, 'cancel keeps it');
+  await card(page, 'a', building).locator('[data-action=delete]').click();
+  await page.locator('#confirm-dialog button[value=delete]').click();
+  await card(page, 'a', building).waitFor({ state: 'detached' });
+  await settled(page, 'a');
+  assert.equal(Object.values(await serverDocs(server.url, 'inspections')).some((d) => d.building === building), false);
+  await pane(page, 'b').locator('.sync-now').click();
+  await card(page, 'b', building).waitFor({ state: 'detached' });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('at 375 px the panes stack, nothing scrolls sideways, and the conflict dialog fits', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo(PHONE);
+  const building = await makeConflict(page);
+  const [a, b] = [await pane(page, 'a').boundingBox(), await pane(page, 'b').boundingBox()];
+  assert.ok(b.y >= a.y + a.height, 'device B below device A');
+  assert.ok(a.width <= PHONE.width && b.width <= PHONE.width);
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(await overflow(), 0, 'no horizontal scrolling');
+  await page.screenshot({ path: join(artifacts, 'demo-mobile.png'), fullPage: true });
+  const dialog = await openConflict(page, building);
+  const box = await dialog.boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, `the dialog fits the width (${JSON.stringify(box)})`);
+  assert.ok(box.height <= PHONE.height);
+  for (const action of ['mine', 'theirs', 'merge', 'edit']) {
+    const button = await dialog.locator(`button[value=${action}]`).boundingBox();
+    assert.ok(button.x >= 0 && button.x + button.width <= PHONE.width && button.y + button.height <= PHONE.height, `${action} is on screen`);
+  }
+  await page.screenshot({ path: join(artifacts, 'demo-mobile-conflict.png') });
+  await dialog.locator('button[value=merge]').click();
+  await converged(page, building);
+  assert.deepEqual(page.errors, []);
+  await context.close();
 });

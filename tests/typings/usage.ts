@@ -1,33 +1,215 @@
-// Typed usage of the package; `tsc --strict` over this file checks the typings.
-import init, { Tidesync, TidesyncError } from 'tidesync';
-import type { Conflict, SyncOutcome, SyncReport, WriteResult, Doc } from 'tidesync';
+// Typed usage of the whole public API; `tsc --strict` over this file checks the
+// typings (scripts/check-typings). Lines marked @ts-expect-error must stay errors.
+import init, { initSync, Tidesync, TidesyncError } from 'tidesync';
+import type {
+  AllOptions, ChangeEvent, Conflict, ConflictPolicy, Doc, DocStatus, ErrorCode, ErrorEvent, EventName,
+  EventPayload, InitOutput, Json, OpenOptions, OutboxEntry, RejectReason, ResolvedEvent, Status, Strategy,
+  SyncIssue, SyncOutcome, SyncReport, SyncState, WriteResult,
+} from 'tidesync';
+
+/** Everything `open()` accepts. */
+export function allOptions(token: string): OpenOptions {
+  return {
+    name: 'inspections',
+    remote: 'http://127.0.0.1:5984/inspections',
+    headers: { Authorization: `Bearer ${token}` },
+    maxDocumentBytes: 100_000,
+    batchSize: 50,
+    batchBytes: 500_000,
+    pullPageSize: 100,
+    requestTimeoutMs: 10_000,
+    createRemote: false,
+    live: true,
+    debounceMs: 50,
+    pollIntervalMs: 0,
+    backoffBaseMs: 500,
+    backoffCapMs: 30_000,
+    auth: async () => ({ Authorization: `Bearer ${token}-fresh` }),
+  };
+}
+
+/** Loading the module: from the default URL, a given URL, or compiled bytes. */
+export async function loading(bytes: ArrayBuffer): Promise<WebAssembly.Memory> {
+  const first: InitOutput = await init();
+  await init({ module_or_path: new URL('./tidesync_bg.wasm', import.meta.url) });
+  const sync: InitOutput = initSync({ module: bytes });
+  return sync.memory ?? first.memory;
+}
+
+/** What a sync outcome means to an app. */
+export function describe(outcome: SyncOutcome): string {
+  switch (outcome.outcome) {
+    case 'accepted':
+      return `accepted as ${outcome.rev ?? 'unknown rev'}`;
+    case 'conflict': {
+      const c: Conflict = outcome.conflict;
+      return `conflict on ${c.id} since ${new Date(c.detectedAt).toISOString()}`;
+    }
+    case 'rejected': {
+      const reason: RejectReason = outcome.error;
+      return `rejected (${reason.status ?? 'no status'}): ${reason.error}: ${reason.reason}`;
+    }
+    case 'discarded':
+      return 'discarded';
+  }
+}
+
+/** The status bar of an app. */
+export function statusLine(s: Status): string {
+  const state: SyncState = s.state;
+  const issue: SyncIssue | null = s.lastError;
+  const last = s.lastSyncAt === null ? 'never' : new Date(s.lastSyncAt).toLocaleTimeString();
+  const retry = s.nextRetryAt === null ? '' : ` retry at ${s.nextRetryAt}`;
+  return `${state}: ${s.pending} pending, ${s.conflicts} conflicts, last sync ${last}${retry}${issue ? ` (${issue.code}: ${issue.message})` : ''}`;
+}
+
+function outboxLine(e: OutboxEntry): string {
+  const op: 'put' | 'delete' = e.op;
+  const state: 'queued' | 'in-flight' | 'rejected' = e.state;
+  const body: { [key: string]: Json } | null = e.body;
+  return `#${e.seq} ${e.id} ${op} ${e.docId} on ${e.baseRev ?? 'new'} ${state} after ${e.attempts} tries ${e.lastError ?? ''} at ${e.createdAt} ${body ? Object.keys(body).length : 0}`;
+}
+
+/** A field-wise merge as an app could write it for `resolve()`. */
+function merged(c: Conflict): Doc | null {
+  if (c.local === null || c.remote === null) return c.local ?? c.remote;
+  const out: Doc = { ...c.remote };
+  for (const [key, value] of Object.entries(c.local)) {
+    const base: Json | undefined = c.base?.[key];
+    if (JSON.stringify(value) !== JSON.stringify(base)) out[key] = value;
+  }
+  return out;
+}
+
+/** The quick start of the package README, as written there. */
+export async function readmeQuickStart(): Promise<void> {
+  await init();
+  const db = await Tidesync.open({ name: 'cars', remote: 'https://couch.example.com/cars' });
+  const { synced } = await db.put({ _id: 'car-1', color: 'red' });
+  db.on('status', (s) => console.log((s as Status).state, `${(s as Status).pending} pending`));
+  db.on('conflict', async (p) => {
+    const c = p as Conflict;
+    await db.resolve(c.id, { ...c.remote, color: c.local?.color ?? 'red' });
+  });
+  console.log(await synced);
+  console.log(await db.get('car-1'), await db.all(undefined));
+}
+
+/** Conflict policies and the app's own resolver. */
+export async function policies(): Promise<Tidesync[]> {
+  const remote = 'http://127.0.0.1:5984/inspections';
+  const supervisorWins: ConflictPolicy = {
+    strategy: { priority: { field: 'editor.role', order: ['supervisor', 'inspector'], fallback: 'merge' } },
+    byType: { field: 'type', strategies: { note: 'newestWins', photo: 'serverWins', draft: 'clientWins', log: 'manual' } },
+  };
+  const strategies: Strategy[] = ['manual', 'merge', 'serverWins', 'clientWins', 'newestWins'];
+  return Promise.all([
+    Tidesync.open({ name: 'a', remote, author: { id: 'ann', role: 'inspector' }, conflicts: supervisorWins }),
+    Tidesync.open({ name: 'b', remote, stampUpdatedAt: true, conflicts: { strategy: strategies[1] } }),
+    Tidesync.open({
+      name: 'c', remote,
+      resolver: (c: Conflict) => (c.local && c.remote ? { ...c.remote, ...c.local } : null),
+    }),
+    Tidesync.open({ name: 'd', remote, resolver: async () => null }),
+  ]);
+}
 
 export async function example(): Promise<number> {
   await init();
   const db: Tidesync = await Tidesync.open({ name: 'cars', remote: 'http://127.0.0.1:5984/cars', batchSize: 50 });
-  const written: WriteResult = await db.put({ _id: 'car-1', car: { make: 'Toyota', color: 'red' } });
-  const outcome: SyncOutcome = await written.synced;
-  if (outcome.outcome === 'conflict') {
-    const c: Conflict = outcome.conflict;
-    await db.resolve(c.id, { ...(c.remote ?? {}), color: 'green' });
-  } else if (outcome.outcome === 'rejected') {
-    console.log(outcome.error.reason);
-  } else {
-    console.log(outcome.rev);
-  }
-  const doc: Doc | null = await db.get('car-1');
-  const all: Doc[] = await db.all({ status: 'pending' });
+  const name: string = db.name;
+
+  // Writes: durable at once, `synced` settles when the server has answered.
+  const written: WriteResult = await db.put({ _id: 'car-1', car: { make: 'Toyota', color: 'red' }, seats: 5, used: false, tags: ['a'], note: null });
+  const status: DocStatus = written.status;
+  const rev: string | null = written.rev;
+  console.log(describe(await written.synced), status, rev, name);
   const many: WriteResult[] = await db.putMany([{ a: 1 }, { _id: 'x', b: [1, 2] }]);
-  const off: () => void = db.on('change', () => undefined);
-  off();
+  const removed: WriteResult = await db.delete('x');
+  console.log(removed.id);
+
+  // Reads.
+  const doc: Doc | null = await db.get('car-1');
+  const color: Json | undefined = doc?.['car'];
+  const id: string | undefined = doc?._id;
+  const filter: AllOptions = { includeDeleted: true, status: 'conflicted' };
+  const all: Doc[] = await db.all({ status: 'pending' });
+  const everything: Doc[] = await db.all(filter);
+  // `all(options: AllOptions | undefined)` and `retryRejected(id: string | undefined)` are
+  // declared with required parameters, so TypeScript cannot leave the argument out yet.
+  const defaults: Doc[] = await db.all(undefined);
+  const pending: number = await db.pendingCount();
+  const outbox: OutboxEntry[] = await db.outbox();
+  outbox.map(outboxLine).forEach((line) => console.log(line));
+  console.log(statusLine(await db.status()), color, id, everything.length, defaults.length);
+
+  // Sync by hand, and the switches of automatic sync.
   const report: SyncReport = await db.sync();
+  for (const issue of report.errors) console.log(issue.code, issue.message, issue.id, issue.status, issue.retryAfter);
+  db.pause();
+  db.resume();
+  db.setNetworkEnabled(false);
+  db.setNetworkEnabled(true);
+  const requeued: number = (await db.retryRejected('car-1')) + (await db.retryRejected(undefined));
+
+  // Conflicts: keep mine, keep theirs, a merge, or a delete.
+  const conflicts: Conflict[] = await db.conflicts();
+  for (const c of conflicts) {
+    const remoteRev: string | null = c.remoteRev;
+    if (c.local === null) await db.discardLocal(c.id);
+    else if (remoteRev === null) await db.resolve(c.id, null);
+    else await db.resolve(c.id, merged(c));
+  }
+
+  // Events; each returns its unsubscribe function.
+  const events: EventName[] = ['change', 'conflict', 'status', 'error', 'resolved'];
+  const offs: (() => void)[] = events.map((event) => db.on(event, (payload: EventPayload) => console.log(event, payload)));
+  const offChange = db.on('change', (payload) => {
+    const change = payload as ChangeEvent;
+    const origin: 'local' | 'remote' = change.origin;
+    console.log(change.type, change.id, origin, change.deleted);
+  });
+  const offResolved = db.on('resolved', (payload) => {
+    const resolved = payload as ResolvedEvent;
+    console.log(resolved.type, resolved.id, resolved.strategy, resolved.clashes.join(', '));
+  });
+  const offError = db.on('error', (payload) => {
+    const error = payload as ErrorEvent;
+    console.log(error.code, error.message, error.id, error.status, error.error, error.reason, error.retryAfter);
+  });
+  for (const off of [...offs, offChange, offResolved, offError]) off();
+
+  // Errors: a real Error with a stable code.
   try {
     await db.put({ _id: '_bad' });
   } catch (e) {
-    if (e instanceof TidesyncError && e.code === 'invalid_id') {
-      console.log(e.message);
+    if (e instanceof TidesyncError) {
+      const code: ErrorCode = e.code;
+      const details: unknown = e.details;
+      if (code === 'invalid_id') console.log(e.name, e.message, details);
     }
   }
+  const made = new TidesyncError('closed', 'closed by the app');
+  console.log(made instanceof Error, made.code);
+
+  // @ts-expect-error: a document is an object, not an array of them
+  await db.put([{ a: 1 }]);
+  // @ts-expect-error: values must be JSON
+  await db.put({ when: new Date() });
+  // @ts-expect-error: unknown event names are refused
+  db.on('changes', () => undefined);
+  // @ts-expect-error: the name is required
+  await Tidesync.open({ remote: 'http://127.0.0.1:5984/cars' });
+  // @ts-expect-error: not an error code
+  const wrong: ErrorCode = 'oops';
+  console.log(wrong);
+
   db.close();
-  return report.pushed + many.length + all.length + (doc ? 1 : 0) + (await db.pendingCount());
+  const other = await Tidesync.open({ name: 'scratch' });
+  await other.destroy();
+  {
+    using scoped = await Tidesync.open({ name: 'scoped' });
+    console.log(scoped.name);
+  }
+  return report.pushed + report.pulled + report.conflicts + many.length + all.length + (doc ? 1 : 0) + pending + requeued;
 }

@@ -1,0 +1,175 @@
+// One simulated device: its own local database (IndexedDB) syncing with the
+// shared remote, its pane (status bar, offline switch, inspections, outbox) and
+// the actions on it. The offline switch survives a reload, like airplane mode.
+import { Tidesync } from './pkg/index.js';
+import { h, renderInspections, renderOutbox, renderStatus } from './render.js';
+import { blankInspection, bodyOf, newInspectionId } from './model.js';
+
+const RESOLVED_BY = {
+  merge: 'merged both versions',
+  priority: 'kept the version of the higher role',
+  serverWins: 'kept the server\u2019s version',
+  clientWins: 'kept this device\u2019s version',
+  newestWins: 'kept the newest version',
+  custom: 'resolved by the app',
+};
+
+export class Device {
+  /**
+   * @param {HTMLElement} root the pane, cloned from #device-template
+   * @param {{ name: string, label: string, person: string, author: object }} config
+   * @param {{ editInspection: Function, resolveConflict: Function, confirmDelete: Function }} dialogs
+   */
+  constructor(root, config, dialogs) {
+    this.root = root;
+    this.config = config;
+    this.dialogs = dialogs;
+    this.db = null;
+    const $ = (selector) => root.querySelector(selector);
+    this.el = {
+      toggle: $('.network-toggle'), status: $('.status'), syncNow: $('.sync-now'), banner: $('.conflict-banner'),
+      bannerText: $('.conflict-banner .text'), list: $('.inspections'), outbox: $('.outbox'), notices: $('.notices'),
+    };
+    root.dataset.device = config.name;
+    $('.device-name').textContent = config.label;
+    $('.device-person').textContent = `${config.person}, ${config.author.role}`;
+    this.dirty = false;
+    this.rendering = null;
+    this.conflictIds = [];
+  }
+
+  get networkKey() { return `tidesync-demo:${this.config.name}:network`; }
+  get lastSyncKey() { return `tidesync-demo:${this.config.name}:last-sync`; }
+  get networkEnabled() { return localStorage.getItem(this.networkKey) !== 'off'; }
+
+  /** Forgets this device's switch and last sync time (its database is destroyed separately). */
+  forget() {
+    localStorage.removeItem(this.networkKey);
+    localStorage.removeItem(this.lastSyncKey);
+  }
+
+  /** The status bar; the last sync time is kept across reloads, the SDK's is per session. */
+  showStatus(status) {
+    if (status.lastSyncAt) localStorage.setItem(this.lastSyncKey, String(status.lastSyncAt));
+    const remembered = Number(localStorage.getItem(this.lastSyncKey)) || null;
+    renderStatus(this.el.status, { ...status, lastSyncAt: status.lastSyncAt ?? remembered });
+  }
+
+  /** Opens the device's database; `options` add to the demo's (e.g. a conflict policy). */
+  async open(remote, options = {}) {
+    this.db = await Tidesync.open({ name: this.config.name, remote, author: this.config.author, pollIntervalMs: 5000, ...options });
+    if (!this.networkEnabled) this.db.setNetworkEnabled(false);
+    this.showNetwork();
+    this.db.on('status', (status) => { this.showStatus(status); this.refresh(); });
+    for (const event of ['change', 'conflict', 'error']) this.db.on(event, () => this.refresh());
+    this.db.on('resolved', (event) => { this.notifyResolved(event); this.refresh(); });
+    this.el.toggle.addEventListener('change', () => this.setNetwork(this.el.toggle.checked));
+    this.el.syncNow.addEventListener('click', () => this.syncNow());
+    this.root.querySelector('.new-inspection').addEventListener('click', () => this.create());
+    this.root.querySelector('.review').addEventListener('click', () => this.review(this.conflictIds[0]));
+    await this.refresh();
+  }
+
+  /** The in-app offline switch: `setNetworkEnabled` on top of the browser's own connectivity. */
+  setNetwork(enabled) {
+    localStorage.setItem(this.networkKey, enabled ? 'on' : 'off');
+    this.db.setNetworkEnabled(enabled);
+    this.showNetwork();
+    this.refresh();
+  }
+
+  showNetwork() {
+    const on = this.networkEnabled;
+    this.el.toggle.checked = on;
+    this.root.classList.toggle('is-offline', !on);
+    this.el.syncNow.disabled = !on;
+    this.el.syncNow.title = on ? 'Push and pull now' : 'The network switch of this device is off';
+  }
+
+  async syncNow() {
+    this.el.syncNow.disabled = true;
+    try {
+      await this.db.sync();
+    } finally {
+      this.showNetwork();
+      await this.refresh();
+    }
+  }
+
+  async create() {
+    const body = await this.dialogs.editInspection({
+      title: 'New inspection', subtitle: `On ${this.config.label}`, doc: blankInspection(this.config.person),
+    });
+    if (body) await this.db.put({ _id: newInspectionId(), ...body });
+    await this.refresh();
+  }
+
+  async edit(id) {
+    const doc = await this.db.get(id);
+    if (!doc) return;
+    const body = await this.dialogs.editInspection({ title: 'Edit inspection', subtitle: `On ${this.config.label}`, doc: bodyOf(doc) });
+    if (body) await this.db.put({ ...bodyOf(doc), ...body, _id: id });
+    await this.refresh();
+  }
+
+  async remove(id) {
+    const doc = await this.db.get(id);
+    if (!doc || !(await this.dialogs.confirmDelete(doc.building || id))) return;
+    await this.db.delete(id);
+    await this.refresh();
+  }
+
+  async review(id) {
+    const conflict = (await this.db.conflicts()).find((c) => c.id === id);
+    if (!conflict) return;
+    const choice = await this.dialogs.resolveConflict({ conflict, deviceLabel: this.config.label });
+    if (!choice) return;
+    if (choice.action === 'theirs') await this.db.discardLocal(id);
+    else await this.db.resolve(id, choice.body);
+    await this.refresh();
+  }
+
+  /** A conflict the policy decided without asking: said for a few seconds under the status bar. */
+  async notifyResolved({ id, strategy }) {
+    const doc = await this.db.get(id);
+    const how = RESOLVED_BY[strategy] ?? `resolved (${strategy})`;
+    const notice = h('p', { class: 'notice', role: 'status', dataset: { strategy } },
+      h('strong', {}, 'Conflict resolved automatically: '), `${doc?.building ?? id}, ${how}.`);
+    this.el.notices.append(notice);
+    setTimeout(() => notice.remove(), 8000);
+  }
+
+  /** Re-renders the pane; calls made while one runs coalesce into one more. */
+  refresh() {
+    this.dirty = true;
+    this.rendering ??= (async () => {
+      try {
+        while (this.dirty) {
+          this.dirty = false;
+          await this.render();
+        }
+      } finally {
+        this.rendering = null;
+      }
+    })();
+    return this.rendering;
+  }
+
+  async render() {
+    if (!this.db) return;
+    const [docs, outbox, conflicts, status] = await Promise.all([
+      this.db.all(), this.db.outbox(), this.db.conflicts(), this.db.status(),
+    ]);
+    this.conflictIds = conflicts.map((c) => c.id);
+    const sets = { pendingIds: new Set(outbox.map((e) => e.docId)), conflictIds: new Set(this.conflictIds) };
+    renderInspections(this.el.list, docs, sets, {
+      edit: (id) => this.edit(id), remove: (id) => this.remove(id), resolve: (id) => this.review(id),
+    });
+    renderOutbox(this.el.outbox, outbox);
+    this.showStatus(status);
+    this.el.banner.hidden = conflicts.length === 0;
+    this.el.bannerText.textContent = conflicts.length === 1
+      ? 'This device and another changed the same inspection.'
+      : `${conflicts.length} inspections were changed here and on another device.`;
+  }
+}

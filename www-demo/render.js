@@ -1,0 +1,109 @@
+// Plain-DOM rendering of a device pane: the status bar, the inspection list and
+// the outbox. Functions here only build elements; device.js owns the data.
+import { compliance, extinguishersOf } from './model.js';
+
+/** `h('button', { class: 'x', onclick }, 'text', child)`: an element with props and children. */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    else if (key === 'class') el.className = value;
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key in el && typeof value !== 'string') el[key] = value;
+    else el.setAttribute(key, value === true ? '' : value);
+  }
+  el.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+export const formatTime = (ms) =>
+  new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+const STATE_LABELS = {
+  online: 'Online', idle: 'Online', syncing: 'Syncing…', offline: 'Offline', error: 'Sync error', paused: 'Paused',
+};
+
+/** The status bar: state, pending changes, open conflicts, last sync. */
+export function renderStatus(el, status) {
+  el.dataset.state = status.state;
+  el.dataset.pending = String(status.pending);
+  el.dataset.conflicts = String(status.conflicts);
+  const error = status.state === 'error' && status.lastError ? status.lastError.message : null;
+  el.replaceChildren(...[
+    h('span', { class: 'state' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), STATE_LABELS[status.state] ?? status.state),
+    status.pending > 0 ? h('span', { class: 'pending' }, `${status.pending} pending`)
+      : status.conflicts === 0 ? h('span', { class: 'pending' }, 'All changes synced') : null,
+    status.conflicts > 0 ? h('span', { class: 'conflicts' }, `${status.conflicts} conflict${status.conflicts > 1 ? 's' : ''}`) : null,
+    h('span', { class: 'last-sync' }, status.lastSyncAt ? `Last sync ${formatTime(status.lastSyncAt)}` : 'Never synced'),
+  ].filter(Boolean));
+  el.title = error ?? '';
+}
+
+const STATUS_TEXT = { ok: 'OK', expired: 'Expired', damaged: 'Damaged', missing: 'Missing' };
+
+function extinguisherChip(e) {
+  return h('li', { class: `chip ext-${e.status}`, title: [e.location, STATUS_TEXT[e.status] ?? e.status].filter(Boolean).join(' · ') },
+    h('span', { class: 'tag' }, e.tag), ' ', STATUS_TEXT[e.status] ?? e.status);
+}
+
+function syncBadge(state) {
+  const text = { synced: 'Synced', pending: 'Pending', conflicted: 'Conflict' }[state];
+  return h('span', { class: `badge sync-${state}`, dataset: { sync: state } }, text);
+}
+
+function inspectionCard(doc, state, actions) {
+  const { total, needAction, compliant } = compliance(doc);
+  const editor = doc.editor && typeof doc.editor === 'object' ? String(doc.editor.id ?? '') : '';
+  const editedBy = editor && editor.toLowerCase() !== String(doc.inspector ?? '').toLowerCase() ? `edited by ${editor}` : null;
+  const meta = [doc.area, doc.inspector, doc.date, editedBy].filter(Boolean).join(' · ');
+  const summary = total === 0 ? 'No extinguishers recorded'
+    : `${total} extinguisher${total > 1 ? 's' : ''}${needAction ? ` · ${needAction} need${needAction > 1 ? '' : 's'} action` : ''}`;
+  const conflicted = state === 'conflicted';
+  return h('li', { class: `inspection${conflicted ? ' is-conflicted' : ''}`, dataset: { id: doc._id } },
+    h('div', { class: 'inspection-head' },
+      h('h3', { class: 'building' }, doc.building || 'Untitled building'),
+      syncBadge(state)),
+    meta ? h('p', { class: 'meta' }, meta) : null,
+    h('p', { class: 'summary' },
+      total ? h('span', { class: `compliance ${compliant ? 'is-ok' : 'is-bad'}` }, compliant ? 'Compliant' : 'Action needed') : null,
+      h('span', {}, summary)),
+    total ? h('ul', { class: 'chips' }, extinguishersOf(doc).map(extinguisherChip)) : null,
+    doc.notes ? h('p', { class: 'notes' }, doc.notes) : null,
+    h('div', { class: 'card-actions' },
+      conflicted ? h('button', { class: 'btn btn-danger btn-small', dataset: { action: 'resolve' }, onclick: () => actions.resolve(doc._id) }, 'Resolve conflict…') : null,
+      h('button', { class: 'btn btn-small', dataset: { action: 'edit' }, onclick: () => actions.edit(doc._id) }, 'Edit'),
+      h('button', { class: 'btn btn-small btn-quiet', dataset: { action: 'delete' }, onclick: () => actions.remove(doc._id) }, 'Delete')),
+  );
+}
+
+/** The inspections, newest first, with their sync state. */
+export function renderInspections(list, docs, { pendingIds, conflictIds }, actions) {
+  const state = (id) => (conflictIds.has(id) ? 'conflicted' : pendingIds.has(id) ? 'pending' : 'synced');
+  const sorted = [...docs].sort((a, b) => String(b.date ?? '').localeCompare(String(a.date ?? '')) || String(b._id).localeCompare(String(a._id)));
+  if (sorted.length === 0) {
+    list.replaceChildren(h('li', { class: 'empty' }, 'No inspections yet. Create one here, or sync to get the other device\u2019s.'));
+    return;
+  }
+  list.replaceChildren(...sorted.map((doc) => inspectionCard(doc, state(doc._id), actions)));
+}
+
+const OUTBOX_STATE = { queued: 'Queued', 'in-flight': 'Sending', rejected: 'Rejected' };
+
+/** The outbox: one row per change waiting for the server. */
+export function renderOutbox(details, entries) {
+  details.querySelector('.count').textContent = String(entries.length);
+  const body = details.querySelector('.outbox-body');
+  if (entries.length === 0) {
+    body.replaceChildren(h('p', { class: 'empty' }, 'Empty: every change is on the server.'));
+    return;
+  }
+  body.replaceChildren(h('table', {},
+    h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'Change'), h('th', {}, 'Document'), h('th', {}, 'State'), h('th', { class: 'num' }, 'Tries'))),
+    h('tbody', {}, entries.map((e) => h('tr', { dataset: { docId: e.docId, state: e.state }, title: e.lastError ?? '' },
+      h('td', { class: 'num' }, String(e.seq)),
+      h('td', {}, e.op === 'delete' ? 'delete' : e.baseRev ? 'update' : 'create'),
+      h('td', { class: 'doc' }, e.body?.building || e.docId),
+      h('td', {}, h('span', { class: `outbox-state is-${e.state}` }, OUTBOX_STATE[e.state] ?? e.state)),
+      h('td', { class: 'num' }, String(e.attempts)))))));
+}
