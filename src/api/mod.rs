@@ -178,12 +178,13 @@ impl Tidesync {
 
     /// Documents, ordered by id; `{ includeDeleted, status }` filter them.
     #[wasm_bindgen(unchecked_return_type = "Promise<Doc[]>")]
+    #[wasm_bindgen(skip_typescript)]
     pub fn all(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "AllOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "AllOptions")] options: Option<JsValue>,
     ) -> Promise {
         promise(&self.inner, |inner| async move {
-            let query = query_of(&options)?;
+            let query = query_of(&options.unwrap_or(JsValue::UNDEFINED))?;
             let docs = inner.client.all(&query).await?;
             let docs: Vec<_> = docs.iter().map(document_json).collect();
             Ok(to_js(&docs))
@@ -255,6 +256,7 @@ impl Tidesync {
     /// Subscribes to `change`, `conflict`, `status`, `error` or `resolved`;
     /// returns the function that unsubscribes.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
+    #[wasm_bindgen(skip_typescript)]
     pub fn on(
         &self,
         #[wasm_bindgen(unchecked_param_type = "EventName")] event: &str,
@@ -348,11 +350,13 @@ impl Tidesync {
 
     /// Re-queues rejected changes (of one document, or all) for the next cycle.
     #[wasm_bindgen(js_name = retryRejected, unchecked_return_type = "Promise<number>")]
+    #[wasm_bindgen(skip_typescript)]
     pub fn retry_rejected(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string | undefined")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: Option<JsValue>,
     ) -> Promise {
         promise(&self.inner, |inner| async move {
+            let id = id.unwrap_or(JsValue::UNDEFINED);
             let id = if id.is_undefined() || id.is_null() {
                 None
             } else {

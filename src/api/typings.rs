@@ -126,7 +126,21 @@ export interface ErrorEvent { code: string; message: string; id?: string; status
 /** `resolved`: a conflict decided automatically (`custom` for the app's resolver). */
 export interface ResolvedEvent { type: 'resolved'; id: string; strategy: string; clashes: string[]; }
 /** What listeners receive, by event. */
-export type EventPayload = ChangeEvent | Conflict | Status | ErrorEvent | ResolvedEvent;
+export interface EventMap { change: ChangeEvent; conflict: Conflict; status: Status; error: ErrorEvent; resolved: ResolvedEvent; }
+/** Any listener payload. */
+export type EventPayload = EventMap[EventName];
+export interface Tidesync {
+  /**
+   * Subscribes to an event; returns the function that unsubscribes. Listeners
+   * run after the change is stored; one that throws is reported to the console
+   * and breaks nothing.
+   */
+  on<E extends EventName>(event: E, callback: (payload: EventMap[E]) => void): () => void;
+  /** Documents, ordered by id; `{ includeDeleted, status }` filter them. */
+  all(options?: AllOptions): Promise<Doc[]>;
+  /** Re-queues rejected changes (of one document, or all) for the next cycle; resolves to how many. */
+  retryRejected(id?: string): Promise<number>;
+}
 /** The result of `mergeDocuments`. */
 export interface MergeResult { merged: { [key: string]: Json } | null; clashes: string[]; }
 /** What `sync()` did. */

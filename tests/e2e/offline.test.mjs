@@ -212,13 +212,13 @@ test('a hung request times out and is retried; pause holds automatic sync until 
   const context = await browser.newContext();
   const page = await sdkPage(context, proxy.url);
   const db = fresh('timeout');
-  await openDb(page, fresh('c'), db, { requestTimeoutMs: 300 });
+  await openDb(page, fresh('c'), db, { requestTimeoutMs: 1000 });
   await eventually(async () => (await page.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
-  proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'delay', delayMs: 1500 });
+  proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'delay', delayMs: 4000 });
   const outcome = await page.evaluate(async () => (await window.db.put({ _id: 'slow' })).synced);
   assert.equal(outcome.outcome, 'accepted');
   const errors = await page.evaluate(() => window.events.filter((e) => e.ev === 'error').map((e) => e.p.code));
-  assert.deepEqual(errors, ['timeout']);
+  assert.ok(errors.length >= 1 && errors.every((c) => c === 'timeout'), `errors: ${errors}`);
 
   await page.evaluate(() => window.db.pause());
   assert.equal((await page.evaluate(() => window.db.status())).state, 'paused');

@@ -213,3 +213,14 @@ export async function example(): Promise<number> {
   }
   return report.pushed + report.pulled + report.conflicts + many.length + all.length + (doc ? 1 : 0) + pending + requeued;
 }
+
+// Optional arguments may be left out, and each event's listener sees its own payload type.
+export async function optionalArgumentsAndEventPayloads(db: Tidesync): Promise<number> {
+  const docs = await db.all();
+  const requeued = await db.retryRejected();
+  const off = db.on('status', (s) => { const n: number = s.pending; void n; });
+  db.on('conflict', (c) => { const r: string | null = c.remoteRev; void r; });
+  db.on('change', (c) => { const o: 'local' | 'remote' = c.origin; void o; });
+  off();
+  return docs.length + requeued;
+}
