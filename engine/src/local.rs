@@ -71,7 +71,7 @@ pub fn validate_document(
             "member {key} is reserved: names starting with _ are not allowed"
         )));
     }
-    let size = Value::Object(map.clone()).to_string().len();
+    let size = serde_json::to_vec(&map).map_or(usize::MAX, |bytes| bytes.len());
     if size > max_document_bytes {
         return Err(EngineError::DocumentTooLarge {
             id,

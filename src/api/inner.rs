@@ -104,7 +104,10 @@ impl Inner {
     pub fn emit(&self, events: Vec<Event>) {
         for event in events {
             match &event {
-                Event::Change { .. } => self.listeners.emit("change", &to_js(&event)),
+                Event::Change { .. } if self.listeners.has("change") => {
+                    self.listeners.emit("change", &to_js(&event));
+                }
+                Event::Change { .. } => {}
                 Event::Conflict { conflict } if self.resolver.is_some() => {
                     self.deferred.borrow_mut().push(conflict.clone());
                 }

@@ -142,8 +142,14 @@ async fn outbox_order_and_grouping<S: LocalStore>(store: &S) {
         message(2, "b"),
         message(10, "c"),
     ];
+    // Messages belong to documents with local changes (pending).
+    let docs = ["a", "b", "c"]
+        .iter()
+        .map(|id| doc(id, DocStatus::Pending, false))
+        .collect();
     let batch = WriteBatch {
         put_messages: messages,
+        put_docs: docs,
         ..WriteBatch::default()
     };
     store
@@ -274,6 +280,10 @@ async fn conflicts_and_meta<S: LocalStore>(store: &S) {
     };
     let batch = WriteBatch {
         put_conflicts: vec![conflict("y"), conflict("x")],
+        put_docs: vec![
+            doc("x", DocStatus::Conflicted, false),
+            doc("y", DocStatus::Conflicted, false),
+        ],
         meta: vec![
             (META_CHECKPOINT.into(), json!("12-g1AAA")),
             ("other".into(), json!({"a": 1})),

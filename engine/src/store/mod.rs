@@ -154,6 +154,11 @@ pub trait LocalStore {
     /// Reads the documents `ids` (with their messages and conflicts) and the next
     /// outbox sequence, hands them to `plan`, and writes the batch it returns, all
     /// in one transaction. When `plan` fails nothing is written.
+    ///
+    /// A store may leave out the messages and the conflict of a document that
+    /// is absent or synced: the engine keeps neither for such a document (a
+    /// synced document has no local change left, and deleting a document's
+    /// record deletes its messages), so reading them would only cost time.
     async fn transact<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>
     where
         F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
