@@ -1,0 +1,39 @@
+// Node-side calls to a CouchDB-API server: create, delete and seed databases
+// with the benchmark documents, and read their document count.
+import { makeDoc } from '../page/docs.js';
+
+async function call(method, url, body) {
+  const res = await fetch(url, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok && !(method === 'DELETE' && res.status === 404)) {
+    throw new Error(`${method} ${url}: ${res.status} ${text.slice(0, 200)}`);
+  }
+  return text ? JSON.parse(text) : null;
+}
+
+export function deleteDb(url) {
+  return call('DELETE', url);
+}
+
+export async function docCount(url) {
+  return (await call('GET', url)).doc_count;
+}
+
+/** A fresh database at `url` holding `n` benchmark documents. */
+export async function seedDb(url, n, chunk = 2000) {
+  await deleteDb(url);
+  await call('PUT', url);
+  for (let i = 0; i < n; i += chunk) {
+    const docs = [];
+    for (let j = i; j < Math.min(n, i + chunk); j++) docs.push(makeDoc('doc-', j));
+    const results = await call('POST', `${url}/_bulk_docs`, { docs });
+    const failed = results.filter((r) => r.error);
+    if (failed.length) throw new Error(`seeding ${url}: ${failed.length} failed, first ${JSON.stringify(failed[0])}`);
+  }
+  const count = await docCount(url);
+  if (count !== n) throw new Error(`seeding ${url}: ${count} documents, expected ${n}`);
+}

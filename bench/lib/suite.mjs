@@ -1,0 +1,135 @@
+// The benchmarks: what each one runs in the page, against which baseline, and
+// how runs interleave (every run measures every contender, in a rotating order,
+// so slow drifts of the machine hit them alike).
+import { BenchPage } from './page.mjs';
+import { summary, speedup } from './stats.mjs';
+import { deleteDb, seedDb } from './couch.mjs';
+
+const stamp = Date.now().toString(36);
+
+function rotate(list, by) {
+  const k = by % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+/** Runs one timed benchmark; a failure is recorded in `error`, never thrown. */
+async function timed(ctx, def) {
+  const result = {
+    id: def.id, title: def.title, docs: def.docs, baseline: def.baseline, error: null,
+    contenders: def.contenders.map((c) => ({ id: c.id, label: c.label, diagnostic: !!c.diagnostic, crossServer: !!c.crossServer, ms: [], extra: [] })),
+  };
+  const byId = new Map(result.contenders.map((c) => [c.id, c]));
+  let page;
+  try {
+    page = await BenchPage.open(ctx.browser, ctx.pageUrl, ctx.timeoutMs);
+    await def.setup?.(page);
+    // An untimed warm-up per contender (JIT, wasm tiers, IndexedDB files), where cheap.
+    for (const c of def.contenders) if (c.warmArgs) await page.call(c.fn, ...c.warmArgs());
+    for (let run = 0; run < ctx.runs; run++) {
+      for (const c of rotate(def.contenders, run)) {
+        const { ms, ...extra } = await page.call(c.fn, ...c.args(run));
+        await c.after?.(run);
+        byId.get(c.id).ms.push(ms);
+        byId.get(c.id).extra.push(extra);
+        ctx.log(`${def.id} run ${run + 1}/${ctx.runs} ${c.id}: ${ms.toFixed(1)} ms`);
+      }
+    }
+    await def.teardown?.(page);
+  } catch (e) {
+    result.error = e.message;
+    ctx.log(`${def.id} FAILED: ${e.message}`);
+  } finally {
+    await page?.close().catch(() => {});
+  }
+  if (!result.error) {
+    const base = byId.get(def.baseline);
+    for (const c of result.contenders) c.stats = summary(c.ms);
+    for (const c of result.contenders) c.speedup = speedup(c.stats, base.stats);
+  }
+  return result;
+}
+
+function local(ctx, id, title, fn) {
+  const name = (c, run) => `${id}-${c}-${run}-${stamp}`;
+  const contender = (c, label, extra = {}) => ({
+    id: c, label, fn, ...extra,
+    args: (run) => [c, { n: ctx.n, name: name(c, run) }],
+    warmArgs: () => [c, { n: Math.min(ctx.n, 200), name: name(c, 'warm') }],
+  });
+  return timed(ctx, {
+    id, title, docs: ctx.n, baseline: 'idb',
+    contenders: [
+      contender('tidesync', fn === 'writeSingle' ? 'tidesync put' : 'tidesync putMany'),
+      contender('idb', fn === 'writeSingle' ? 'raw IndexedDB, 1 tx per put' : 'raw IndexedDB, 1 tx'),
+      contender('idb-strict', 'raw IndexedDB, strict durability', { diagnostic: true }),
+      contender('idb-pattern', "raw IndexedDB, tidesync's request pattern", { diagnostic: true }),
+      contender('pouchdb', fn === 'writeSingle' ? 'PouchDB put' : 'PouchDB bulkDocs'),
+    ],
+  });
+}
+
+function reads(ctx, id, title, fn, labels) {
+  const contenders = Object.keys(labels);
+  return timed(ctx, {
+    id, title, docs: ctx.n, baseline: 'idb',
+    contenders: contenders.map((c) => ({ id: c, label: labels[c], fn, args: () => [c], warmArgs: () => [c] })),
+    async setup(page) {
+      for (const c of contenders) await page.call('readSetup', c, { n: ctx.n, name: `${id}-${c}-${stamp}` });
+    },
+    teardown: (page) => page.call('readTeardown'),
+  });
+}
+
+function replay(ctx) {
+  const remote = (server, c, run) => `${server}/replay-${c}-${run}-${stamp}`;
+  const contender = (id, label, fn, server, extra = {}) => ({
+    id, label, fn, ...extra,
+    args: (run) => [{ n: ctx.n, name: `replay-${id}-${run}-${stamp}`, remote: remote(server, id, run) }],
+    after: (run) => deleteDb(remote(server, id, run)),
+  });
+  return timed(ctx, {
+    id: 'replay', title: `replay: ${ctx.n} offline writes until the server holds them`, docs: ctx.n, baseline: 'pouchdb',
+    contenders: [
+      contender('tidesync', 'tidesync sync() → pouchdb-server', 'replayTidesync', ctx.pouch),
+      contender('pouchdb', 'PouchDB replicate.to → pouchdb-server', 'replayPouchdb', ctx.pouch),
+      contender('tidesync-own', 'tidesync sync() → tidesync-server', 'replayTidesync', ctx.tide, { crossServer: true }),
+    ],
+  });
+}
+
+function pull(ctx) {
+  const source = (server) => `${server}/pull-source-${stamp}`;
+  const contender = (id, label, fn, server) => ({
+    id, label, fn, crossServer: server === ctx.tide, args: (run) => [{ n: ctx.n, name: `pull-${id}-${run}-${stamp}`, remote: source(server) }],
+  });
+  return timed(ctx, {
+    id: 'pull', title: `initial pull: ${ctx.n} server documents into an empty client`, docs: ctx.n, baseline: 'pouchdb',
+    contenders: [
+      contender('tidesync', 'tidesync sync() ← pouchdb-server', 'pullTidesync', ctx.pouch),
+      contender('pouchdb', 'PouchDB replicate.from ← pouchdb-server', 'pullPouchdb', ctx.pouch),
+      contender('tidesync-own', 'tidesync sync() ← tidesync-server', 'pullTidesync', ctx.tide),
+    ],
+    async setup() {
+      await seedDb(source(ctx.pouch), ctx.n);
+      await seedDb(source(ctx.tide), ctx.n);
+    },
+    async teardown() {
+      await deleteDb(source(ctx.pouch));
+      await deleteDb(source(ctx.tide));
+    },
+  });
+}
+
+/** Every timed benchmark, in order. */
+export async function timedBenchmarks(ctx) {
+  return [
+    await local(ctx, 'writes.single', `local writes: ${ctx.n} awaited single puts`, 'writeSingle'),
+    await local(ctx, 'writes.bulk', `local writes: ${ctx.n} documents in one bulk write`, 'writeBulk'),
+    await reads(ctx, 'reads.get', `reads: get of ${ctx.n} ids, each awaited`, 'readGet',
+      { tidesync: 'tidesync get', idb: 'raw IndexedDB get, 1 tx each', pouchdb: 'PouchDB get' }),
+    await reads(ctx, 'reads.all', `reads: all ${ctx.n} documents at once`, 'readAll',
+      { tidesync: 'tidesync all()', idb: 'raw IndexedDB getAll', pouchdb: 'PouchDB allDocs include_docs' }),
+    await replay(ctx),
+    await pull(ctx),
+  ];
+}

@@ -1,0 +1,70 @@
+// The raw IndexedDB baseline: one object store keyed by `_id` holding the
+// documents as they are (structured clone), written and read with the plain
+// IndexedDB API and the browser's default transaction durability. The strict
+// adapter exists only as a diagnostic row (tidesync commits its transactions
+// with strict durability); it is never the baseline.
+
+const STORE = 'docs';
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function done(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
+  });
+}
+
+function adapter(durability) {
+  const writeTx = (db) => db.transaction(STORE, 'readwrite', { durability });
+  return {
+    async open(name) {
+      const req = indexedDB.open(name, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: '_id' });
+      return request(req);
+    },
+    /** One transaction per document, each awaited until committed. */
+    async putEach(db, docs) {
+      for (const doc of docs) {
+        const tx = writeTx(db);
+        tx.objectStore(STORE).put(doc);
+        await done(tx);
+      }
+    },
+    /** All documents in one transaction. */
+    async putAll(db, docs) {
+      const tx = writeTx(db);
+      const store = tx.objectStore(STORE);
+      for (const doc of docs) store.put(doc);
+      await done(tx);
+    },
+    /** One readonly transaction per id, each awaited; returns how many were found. */
+    async getEach(db, ids) {
+      let found = 0;
+      for (const id of ids) {
+        if (await request(db.transaction(STORE).objectStore(STORE).get(id))) found++;
+      }
+      return found;
+    },
+    /** Every document with one `getAll`. */
+    getAll(db) {
+      return request(db.transaction(STORE).objectStore(STORE).getAll());
+    },
+    async destroy(db) {
+      const name = db.name;
+      db.close();
+      await request(indexedDB.deleteDatabase(name));
+    },
+  };
+}
+
+/** The baseline: the browser's default durability. */
+export const idb = adapter('default');
+/** Diagnostic only: strict durability, as tidesync asks for. */
+export const idbStrict = adapter('strict');

@@ -1,0 +1,41 @@
+// The tidesync contender behind the adapter shape of the raw IndexedDB
+// baseline, plus the package's init output (for its wasm memory).
+import init, { Tidesync } from '/pkg/index.js';
+
+/** The init output: the wasm module's exports, `memory` among them. */
+export const wasm = await init();
+
+/** Bytes of the wasm module's linear memory right now. */
+export function wasmBytes() {
+  return wasm.memory.buffer.byteLength;
+}
+
+/** Opens a tidesync database; `remote` set means sync only when asked. */
+export function openTidesync(name, remote) {
+  return Tidesync.open(remote ? { name, remote, live: false } : { name });
+}
+
+export const tidesync = {
+  open(name) {
+    return openTidesync(name);
+  },
+  async putEach(db, docs) {
+    for (const doc of docs) await db.put(doc);
+  },
+  async putAll(db, docs) {
+    await db.putMany(docs);
+  },
+  async getEach(db, ids) {
+    let found = 0;
+    for (const id of ids) {
+      if (await db.get(id)) found++;
+    }
+    return found;
+  },
+  getAll(db) {
+    return db.all();
+  },
+  destroy(db) {
+    return db.destroy();
+  },
+};

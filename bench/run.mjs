@@ -1,0 +1,92 @@
+// The benchmark runner: starts the tidesync reference server, pouchdb-server
+// in memory and a static server for the bench page, drives headless Chromium
+// through every benchmark, prints the table and writes JSON and markdown to
+// bench-results/. Exits non-zero when any benchmark failed; targets never fail it.
+//
+//   node bench/run.mjs [--n 10000] [--runs 5] [--pull-n 100000] [--timeout 600] [--smoke]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { launch, root } from '../tests/e2e/harness.mjs';
+import { startTidesync, startPouchServer, startStatic } from './lib/servers.mjs';
+import { timedBenchmarks } from './lib/suite.mjs';
+import { memoryBenchmark } from './lib/memory.mjs';
+import { sizeBenchmark } from './lib/size.mjs';
+import { machine } from './lib/machine.mjs';
+import { textReport, markdownReport } from './lib/report.mjs';
+
+const { values: flags } = parseArgs({
+  options: {
+    n: { type: 'string', default: '10000' },
+    runs: { type: 'string', default: '5' },
+    'pull-n': { type: 'string', default: '100000' },
+    timeout: { type: 'string', default: '600' },
+    smoke: { type: 'boolean', default: false },
+  },
+});
+const int = (name, v) => {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 1) throw new Error(`--${name} takes a positive integer, got ${v}`);
+  return x;
+};
+const config = flags.smoke
+  ? { n: 50, runs: 1, pullN: 200, timeoutMs: 60_000, smoke: true }
+  : { n: int('n', flags.n), runs: int('runs', flags.runs), pullN: int('pull-n', flags['pull-n']),
+    timeoutMs: int('timeout', flags.timeout) * 1000, smoke: false };
+
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+const pkgDir = join(root, 'pkg');
+const pouchDist = join(root, 'node_modules', 'pouchdb', 'dist');
+
+const stops = [];
+let browser;
+const results = [];
+try {
+  const tide = await startTidesync();
+  stops.push(tide.stop);
+  const pouch = await startPouchServer();
+  stops.push(pouch.stop);
+  const page = await startStatic({ '/': join(root, 'bench', 'page'), '/pkg/': pkgDir, '/pouchdb/': pouchDist });
+  stops.push(page.stop);
+  browser = await launch();
+  log(`tidesync-server ${tide.url}, pouchdb-server ${pouch.url}, page ${page.url}/bench.html`);
+  log(`N=${config.n}, runs=${config.runs}, memory pull of ${config.pullN}`);
+
+  const ctx = { ...config, browser, pageUrl: page.url, tide: tide.url, pouch: pouch.url, log };
+  try {
+    results.push(sizeBenchmark(pkgDir, join(pouchDist, 'pouchdb.min.js')));
+  } catch (e) {
+    results.push({ id: 'size', error: e.message });
+  }
+  results.push(...await timedBenchmarks(ctx));
+  results.push(await memoryBenchmark(ctx));
+
+  const data = {
+    date: new Date().toISOString(),
+    machine: machine(browser.version()),
+    config: { n: config.n, runs: config.runs, pullN: config.pullN, smoke: config.smoke,
+      tidesync: 'defaults: batchSize 100, pullPageSize 200; live: false for sync benchmarks',
+      pouchdb: 'pouchdb 9 browser bundle, idb adapter, replicate batch_size 100 (default)' },
+    results,
+  };
+  const dir = join(root, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const base = config.smoke ? 'smoke' : `bench-${data.date.replace(/[:.]/g, '-')}`;
+  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(join(dir, `${config.smoke ? 'smoke' : 'latest'}.md`), `${markdownReport(data)}\n`);
+  if (!config.smoke) writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(data, null, 2)}\n`);
+  console.log(textReport(data));
+  log(`results in bench-results/${base}.json`);
+} catch (e) {
+  results.push({ id: 'setup', error: e.message });
+  log(`FAILED: ${e.stack ?? e.message}`);
+} finally {
+  await browser?.close().catch(() => {});
+  for (const stop of stops.reverse()) await stop().catch(() => {});
+}
+
+const failed = results.filter((r) => r.error);
+if (failed.length) {
+  log(`${failed.length} benchmark(s) failed: ${failed.map((r) => r.id).join(', ')}`);
+  process.exitCode = 1;
+}
