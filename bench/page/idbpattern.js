@@ -7,22 +7,9 @@
 // the cost of that storage pattern; its gap to tidesync is everything else
 // (wasm, bindings, serde, revision bookkeeping).
 
+import { request, done } from './idb.js';
+
 const STORES = ['docs', 'outbox', 'conflicts', 'meta'];
-
-function request(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function done(tx) {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
-  });
-}
 
 // One transaction: read what a write needs for `docs`, then write them.
 async function writeBatch(db, docs) {

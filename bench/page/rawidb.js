@@ -4,22 +4,9 @@
 // adapter exists only as a diagnostic row (tidesync commits its transactions
 // with strict durability); it is never the baseline.
 
+import { request, done } from './idb.js';
+
 const STORE = 'docs';
-
-function request(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function done(tx) {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
-  });
-}
 
 function adapter(durability) {
   const writeTx = (db) => db.transaction(STORE, 'readwrite', { durability });
