@@ -2,6 +2,7 @@
 //! conflicts, pull `_changes` in pages. [`session::SyncSession`] decides each
 //! step; [`plan::Plan`] turns each answer into one atomic store write.
 
+mod answers;
 pub mod plan;
 pub mod session;
 

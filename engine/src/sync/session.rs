@@ -2,9 +2,8 @@
 //! answers, doing no I/O itself. The edge's driver loops:
 //! `step = session.start()`, perform the step, feed the result back.
 
-use serde::Deserialize;
-
 use super::{
+    answers::{post, protocol_issue, reject_reason, row_id, server_issue, transport_issue},
     plan::{Applied, Plan, PushResult, RemoteDoc},
     SyncConfig, SyncIssue, SyncReport,
 };
@@ -14,7 +13,7 @@ use crate::{
     outbox::{MessageState, OutboxMessage},
     protocol::wire::{
         BulkDocsRequest, BulkDocsResult, BulkGetDoc, BulkGetRef, BulkGetRequest, BulkGetResponse,
-        ChangesResponse, CouchError, Seq,
+        ChangesResponse, Seq,
     },
 };
 
@@ -388,85 +387,5 @@ impl SyncSession {
             rows: page.results,
             last_seq: page.last_seq,
         })
-    }
-}
-
-fn row_id(row: &BulkDocsResult) -> Option<&String> {
-    match row {
-        BulkDocsResult::Ok { id, .. } => Some(id),
-        BulkDocsResult::Error { id, .. } => id.as_ref(),
-    }
-}
-
-fn post<T: serde::Serialize>(path: &str, body: &T) -> HttpRequest {
-    let mut request = HttpRequest::new(Method::Post, path);
-    request.body = serde_json::to_string(body).ok();
-    request
-}
-
-fn couch_error(response: &HttpResponse) -> Option<CouchError> {
-    #[derive(Deserialize)]
-    struct Loose {
-        error: Option<String>,
-        reason: Option<String>,
-    }
-    let loose: Loose = serde_json::from_str(&response.body).ok()?;
-    Some(CouchError {
-        error: loose.error.unwrap_or_default(),
-        reason: loose.reason.unwrap_or_default(),
-    })
-}
-
-fn reject_reason(response: &HttpResponse) -> RejectReason {
-    let couch = couch_error(response).unwrap_or(CouchError {
-        error: "rejected".into(),
-        reason: String::new(),
-    });
-    RejectReason {
-        code: "rejected".into(),
-        status: Some(response.status),
-        error: couch.error,
-        reason: couch.reason,
-    }
-}
-
-fn server_issue(response: &HttpResponse) -> SyncIssue {
-    let code = match response.status {
-        401 => "unauthorized",
-        _ => "server",
-    };
-    let detail = couch_error(response)
-        .map(|e| format!(" ({}: {})", e.error, e.reason))
-        .unwrap_or_default();
-    SyncIssue {
-        code: code.into(),
-        message: format!("the server answered {}{detail}", response.status),
-        id: None,
-        status: Some(response.status),
-        retry_after: response.retry_after,
-    }
-}
-
-fn transport_issue(error: &TransportError) -> SyncIssue {
-    let code = match error {
-        TransportError::Network(_) => "network",
-        TransportError::Timeout(_) => "timeout",
-    };
-    SyncIssue {
-        code: code.into(),
-        message: error.to_string(),
-        id: None,
-        status: None,
-        retry_after: None,
-    }
-}
-
-fn protocol_issue(message: &str) -> SyncIssue {
-    SyncIssue {
-        code: "protocol".into(),
-        message: message.into(),
-        id: None,
-        status: None,
-        retry_after: None,
     }
 }

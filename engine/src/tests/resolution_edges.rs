@@ -6,8 +6,8 @@ use futures::executor::block_on;
 use serde_json::{json, Value};
 
 use super::{
+    device::Device,
     fake_server::{FakeServer, Fault},
-    invariants::Device,
     resolution_flows::{conflict_count, merging, resolved, shared, with_policy},
 };
 use crate::{client::ClientConfig, event::Event, merge::ConflictPolicy, model::DocStatus};

@@ -5,7 +5,7 @@
 use futures::executor::block_on;
 use serde_json::{json, Value};
 
-use super::{fake_server::FakeServer, invariants::Device};
+use super::{device::Device, fake_server::FakeServer};
 use crate::{
     client::ClientConfig,
     event::{Event, Settlement},

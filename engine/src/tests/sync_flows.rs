@@ -3,7 +3,7 @@
 use futures::executor::block_on;
 use serde_json::json;
 
-use super::{fake_server::FakeServer, invariants::Device};
+use super::{device::Device, fake_server::FakeServer};
 use crate::{event::Event, event::Origin, event::Settlement, model::DocStatus};
 
 #[test]

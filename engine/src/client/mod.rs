@@ -3,6 +3,8 @@
 //! runs under `cargo test` with the memory store and a fake server; the browser
 //! edge only supplies IndexedDB, fetch, ids and the clock.
 
+mod upkeep;
+
 use serde_json::Value;
 
 use crate::{
@@ -10,10 +12,10 @@ use crate::{
     event::Event,
     http::{HttpRequest, HttpResponse, TransportError},
     local::{self, Stamp, WriteContext, WriteOutcome},
-    merge::{auto_resolve, ConflictPolicy},
+    merge::ConflictPolicy,
     model::{Body, ConflictRecord, DocRecord},
     protocol::wire::Seq,
-    store::{DocQuery, LocalStore, WriteBatch, META_CHECKPOINT},
+    store::{DocQuery, LocalStore, META_CHECKPOINT},
     sync::{
         plan::{Applied, ApplyContext},
         session::{Step, SyncSession},
@@ -247,101 +249,6 @@ impl<S: LocalStore> Client<S> {
     /// Open conflicts.
     pub async fn conflicts(&self) -> Result<Vec<ConflictRecord>, EngineError> {
         Ok(self.store.conflicts().await?)
-    }
-
-    /// Returns messages left in flight by a session that ended mid-push (a
-    /// closed tab) to the queue, so new edits coalesce into them again. Call it
-    /// once when opening, before any cycle runs. Returns how many were recovered.
-    pub async fn recover_in_flight(&self) -> Result<u32, EngineError> {
-        let all = self.store.outbox(None, usize::MAX).await?;
-        let ids: std::collections::BTreeSet<String> = all
-            .into_iter()
-            .filter(|m| m.state == crate::outbox::MessageState::InFlight)
-            .map(|m| m.doc_id)
-            .collect();
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let ids: Vec<String> = ids.into_iter().collect();
-        self.store
-            .transact(&ids, |snapshot| {
-                let mut batch = crate::store::WriteBatch::default();
-                for message in snapshot.messages.values().flatten() {
-                    if message.state == crate::outbox::MessageState::InFlight {
-                        let state = crate::outbox::MessageState::Queued;
-                        batch.put_messages.push(crate::outbox::OutboxMessage {
-                            state,
-                            ..message.clone()
-                        });
-                    }
-                }
-                let count = u32::try_from(batch.put_messages.len()).unwrap_or(u32::MAX);
-                Ok::<_, EngineError>((batch, count))
-            })
-            .await
-    }
-
-    /// Re-queues the rejected messages of `id`, or of every document when
-    /// `id` is `None`; returns how many were re-queued.
-    pub async fn retry_rejected(&self, id: Option<&str>) -> Result<u32, EngineError> {
-        let ids: Vec<String> = match id {
-            Some(id) => vec![id.to_owned()],
-            None => {
-                let all = self.store.outbox(None, usize::MAX).await?;
-                let rejected = all
-                    .into_iter()
-                    .filter(|m| m.state == crate::outbox::MessageState::Rejected);
-                let ids: std::collections::BTreeSet<String> = rejected.map(|m| m.doc_id).collect();
-                ids.into_iter().collect()
-            }
-        };
-        self.store
-            .transact(&ids, |snapshot| {
-                let mut batch = crate::store::WriteBatch::default();
-                let mut count = 0;
-                for id in &ids {
-                    let (one, n) = crate::outbox::plan_retry_rejected(&snapshot, id);
-                    batch.extend(one);
-                    count += n;
-                }
-                Ok::<_, EngineError>((batch, count))
-            })
-            .await
-    }
-
-    /// Applies the conflict policy to a recorded conflict, for the edge's
-    /// composition custom resolver → policy → app: when the policy has
-    /// `custom` set, sync records every conflict; the edge offers each to the
-    /// app's resolver and, when that declines, calls this. Returns the write
-    /// (its events include [`Event::Resolved`]) when the policy decided, `None`
-    /// when the conflict stays for the app. Fails with `not_conflicted` when
-    /// the document has no conflict.
-    pub async fn auto_resolve_recorded(
-        &self,
-        id: &str,
-        env: &impl Environment,
-    ) -> Result<Option<Written>, EngineError> {
-        local::validate_id(id)?;
-        let ctx = self.context(env);
-        let policy = ConflictPolicy {
-            custom: false,
-            ..self.config.conflicts.clone()
-        };
-        self.store
-            .transact(&[id.to_owned()], |snapshot| {
-                let (Some(doc), Some(conflict)) =
-                    (snapshot.docs.get(id), snapshot.conflicts.get(id))
-                else {
-                    return Err(EngineError::NotConflicted(id.to_owned()));
-                };
-                let Some(resolution) = auto_resolve(conflict, &policy) else {
-                    return Ok((WriteBatch::default(), None));
-                };
-                let (batch, outcome, events) =
-                    local::plan_auto_resolution(&snapshot, doc, conflict, &resolution, &ctx);
-                Ok((batch, Some((outcome, events))))
-            })
-            .await
     }
 
     /// Runs one sync cycle: push the outbox, fetch conflicting server sides, pull

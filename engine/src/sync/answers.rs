@@ -1,0 +1,91 @@
+//! Reading the server's answers: CouchDB error bodies, and the issues a sync
+//! report carries for refused batches, failed requests and odd responses.
+
+use serde::Deserialize;
+
+use super::SyncIssue;
+use crate::{
+    event::RejectReason,
+    http::{HttpRequest, HttpResponse, Method, TransportError},
+    protocol::wire::{BulkDocsResult, CouchError},
+};
+
+pub(super) fn row_id(row: &BulkDocsResult) -> Option<&String> {
+    match row {
+        BulkDocsResult::Ok { id, .. } => Some(id),
+        BulkDocsResult::Error { id, .. } => id.as_ref(),
+    }
+}
+
+pub(super) fn post<T: serde::Serialize>(path: &str, body: &T) -> HttpRequest {
+    let mut request = HttpRequest::new(Method::Post, path);
+    request.body = serde_json::to_string(body).ok();
+    request
+}
+
+pub(super) fn couch_error(response: &HttpResponse) -> Option<CouchError> {
+    #[derive(Deserialize)]
+    struct Loose {
+        error: Option<String>,
+        reason: Option<String>,
+    }
+    let loose: Loose = serde_json::from_str(&response.body).ok()?;
+    Some(CouchError {
+        error: loose.error.unwrap_or_default(),
+        reason: loose.reason.unwrap_or_default(),
+    })
+}
+
+pub(super) fn reject_reason(response: &HttpResponse) -> RejectReason {
+    let couch = couch_error(response).unwrap_or(CouchError {
+        error: "rejected".into(),
+        reason: String::new(),
+    });
+    RejectReason {
+        code: "rejected".into(),
+        status: Some(response.status),
+        error: couch.error,
+        reason: couch.reason,
+    }
+}
+
+pub(super) fn server_issue(response: &HttpResponse) -> SyncIssue {
+    let code = match response.status {
+        401 => "unauthorized",
+        _ => "server",
+    };
+    let detail = couch_error(response)
+        .map(|e| format!(" ({}: {})", e.error, e.reason))
+        .unwrap_or_default();
+    SyncIssue {
+        code: code.into(),
+        message: format!("the server answered {}{detail}", response.status),
+        id: None,
+        status: Some(response.status),
+        retry_after: response.retry_after,
+    }
+}
+
+pub(super) fn transport_issue(error: &TransportError) -> SyncIssue {
+    let code = match error {
+        TransportError::Network(_) => "network",
+        TransportError::Timeout(_) => "timeout",
+    };
+    SyncIssue {
+        code: code.into(),
+        message: error.to_string(),
+        id: None,
+        status: None,
+        retry_after: None,
+    }
+}
+
+pub(super) fn protocol_issue(message: &str) -> SyncIssue {
+    SyncIssue {
+        code: "protocol".into(),
+        message: message.into(),
+        id: None,
+        status: None,
+        retry_after: None,
+    }
+}
