@@ -56,6 +56,8 @@ fn message(seq: u64, doc_id: &str) -> OutboxMessage {
         attempts: 1,
         last_error: Some("offline".into()),
         state: MessageState::InFlight,
+        version: seq,
+        sent: None,
     }
 }
 

@@ -11,6 +11,9 @@ use crate::{model::ConflictRecord, protocol::revision::Revision};
 pub enum Origin {
     /// A write made through this client.
     Local,
+    /// A write made through another client of the same database in this
+    /// browser (another tab, or a second `open()` of the same name).
+    Tab,
     /// A change pulled from the server.
     Remote,
 }
@@ -87,6 +90,11 @@ pub enum Event {
     Settled {
         /// The document id.
         id: String,
+        /// The writes it settles: those whose message version is at most
+        /// this (an acknowledged push settles only what it carried; a later
+        /// edit waits for its own push). `None` settles every write of the
+        /// document (a conflict or a discard ends them all).
+        through: Option<u64>,
         /// How it ended.
         settlement: Settlement,
     },

@@ -27,6 +27,9 @@ pub struct WriteOutcome {
     pub status: DocStatus,
     /// True when the write left a change waiting to be pushed.
     pub queued: bool,
+    /// The version of the outbox message holding this write (0 when nothing
+    /// was queued): its `synced` promise settles with that version.
+    pub version: u64,
 }
 
 /// The inputs a local write needs from outside the engine.
@@ -93,15 +96,21 @@ pub fn validate_id(id: &str) -> Result<(), EngineError> {
 }
 
 /// Queues `op` for the document: coalesces into its queued (or parked) message
-/// when there is one, or appends a new message behind an in-flight one.
+/// when there is one, or appends a new message behind an in-flight one. Either
+/// way the message gets a fresh version from the outbox counter, which is
+/// returned.
 fn queue_change(
     snapshot: &Snapshot,
     batch: &mut WriteBatch,
     doc: &DocRecord,
     op: MessageOp,
     ctx: &WriteContext,
-) {
+) -> u64 {
     let body = (op == MessageOp::Put).then(|| doc.local.clone());
+    let version = snapshot.next_seq;
+    batch
+        .meta
+        .push((META_OUTBOX_SEQ.into(), json!(version + 1)));
     let existing = snapshot
         .messages_of(&doc.id)
         .iter()
@@ -111,30 +120,29 @@ fn queue_change(
         Some(m) => OutboxMessage {
             op,
             body,
+            version,
             state: MessageState::Queued,
             attempts: 0,
             last_error: None,
             ..m.clone()
         },
-        None => {
-            batch
-                .meta
-                .push((META_OUTBOX_SEQ.into(), json!(snapshot.next_seq + 1)));
-            OutboxMessage {
-                seq: snapshot.next_seq,
-                id: ctx.message_id.clone(),
-                doc_id: doc.id.clone(),
-                op,
-                base_rev: doc.rev.clone(),
-                body,
-                created_at: ctx.now,
-                attempts: 0,
-                last_error: None,
-                state: MessageState::Queued,
-            }
-        }
+        None => OutboxMessage {
+            seq: version,
+            version,
+            id: ctx.message_id.clone(),
+            doc_id: doc.id.clone(),
+            op,
+            base_rev: doc.rev.clone(),
+            body,
+            created_at: ctx.now,
+            attempts: 0,
+            last_error: None,
+            state: MessageState::Queued,
+            sent: None,
+        },
     };
     batch.put_messages.push(message);
+    version
 }
 
 /// Plans a put of `body` under `id`, stamped as `ctx` says.
@@ -158,8 +166,8 @@ pub fn plan_put(
     doc.local = body;
     doc.deleted = false;
     doc.updated_at = ctx.now;
-    let queued = record_local_change(snapshot, &mut batch, &mut doc, MessageOp::Put, ctx);
-    let outcome = outcome_of(&doc, queued);
+    let version = record_local_change(snapshot, &mut batch, &mut doc, MessageOp::Put, ctx);
+    let outcome = outcome_of(&doc, version);
     batch.put_docs.push(doc);
     let events = vec![Event::Change {
         id: id.to_owned(),
@@ -197,27 +205,29 @@ pub fn plan_delete(
             rev: None,
             status: DocStatus::Synced,
             queued: false,
+            version: 0,
         };
         return Ok((batch, outcome, events));
     }
     doc.local = Body::new();
     doc.deleted = true;
     doc.updated_at = ctx.now;
-    let queued = record_local_change(snapshot, &mut batch, &mut doc, MessageOp::Delete, ctx);
-    let outcome = outcome_of(&doc, queued);
+    let version = record_local_change(snapshot, &mut batch, &mut doc, MessageOp::Delete, ctx);
+    let outcome = outcome_of(&doc, version);
     batch.put_docs.push(doc);
     Ok((batch, outcome, events))
 }
 
 /// A conflicted document keeps its conflict and records the new local side;
-/// any other document becomes pending with a queued message.
+/// any other document becomes pending with a queued message. Returns the
+/// version queued, or `None` when nothing was.
 fn record_local_change(
     snapshot: &Snapshot,
     batch: &mut WriteBatch,
     doc: &mut DocRecord,
     op: MessageOp,
     ctx: &WriteContext,
-) -> bool {
+) -> Option<u64> {
     if doc.status == DocStatus::Conflicted {
         if let Some(conflict) = snapshot.conflicts.get(&doc.id) {
             let local = (!doc.deleted).then(|| doc.local.clone());
@@ -225,20 +235,20 @@ fn record_local_change(
                 local,
                 ..conflict.clone()
             });
-            return false;
+            return None;
         }
     }
     doc.status = DocStatus::Pending;
-    queue_change(snapshot, batch, doc, op, ctx);
-    true
+    Some(queue_change(snapshot, batch, doc, op, ctx))
 }
 
-fn outcome_of(doc: &DocRecord, queued: bool) -> WriteOutcome {
+fn outcome_of(doc: &DocRecord, version: Option<u64>) -> WriteOutcome {
     WriteOutcome {
         id: doc.id.clone(),
         rev: doc.rev.as_ref().map(ToString::to_string),
         status: doc.status,
-        queued,
+        queued: version.is_some(),
+        version: version.unwrap_or(0),
     }
 }
 
@@ -302,8 +312,8 @@ pub fn plan_resolution(
     } else {
         MessageOp::Put
     };
-    let queued = record_local_change(&resolved_snapshot, &mut batch, &mut doc, op, ctx);
-    let outcome = outcome_of(&doc, queued);
+    let version = record_local_change(&resolved_snapshot, &mut batch, &mut doc, op, ctx);
+    let outcome = outcome_of(&doc, version);
     batch.put_docs.push(doc);
     (batch, outcome)
 }
@@ -399,6 +409,7 @@ fn take_server_side(
         rev: rev.as_ref().map(ToString::to_string),
         status: DocStatus::Synced,
         queued: false,
+        version: 0,
     };
     if rev.is_none() {
         batch.delete_docs.push(id.to_owned());

@@ -31,11 +31,36 @@ pub enum MessageState {
     Rejected,
 }
 
+/// A copy of what an earlier attempt pushed when its answer never came (a
+/// lost response, a closed tab). The server may hold it already, so when a
+/// later push of the message (edited since) meets a conflict, this copy is
+/// what tells "our own earlier write" from another client's (invariant 4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentCopy {
+    /// The version of the message that was pushed.
+    pub version: u64,
+    /// The revision that push was based on.
+    pub base_rev: Option<Revision>,
+    /// Put or delete.
+    pub op: MessageOp,
+    /// The body that was pushed (`None` for a delete).
+    pub body: Option<Body>,
+}
+
 /// One change message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxMessage {
-    /// Position in the queue; increasing.
+    /// Position in the queue; increasing. Stays the same when later edits
+    /// coalesce into the message, so the queue keeps its order.
     pub seq: u64,
+    /// Which edit the message holds: drawn from the same counter as `seq` and
+    /// renewed by every edit that coalesces into it. A push acknowledgement
+    /// settles the message only when the version it pushed is still the one
+    /// stored (invariant 3), and a write's `synced` promise waits for the
+    /// settlement of its own version. Records written before versions existed
+    /// read as 0.
+    #[serde(default)]
+    pub version: u64,
     /// A unique id for the message.
     pub id: String,
     /// The document it changes.
@@ -54,9 +79,22 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
     /// Queued, in flight or rejected.
     pub state: MessageState,
+    /// What an earlier, unanswered attempt pushed, if one may have landed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<SentCopy>,
 }
 
 impl OutboxMessage {
+    /// The copy of this message to keep once a push of it went unanswered.
+    pub fn sent_copy(&self) -> SentCopy {
+        SentCopy {
+            version: self.version,
+            base_rev: self.base_rev.clone(),
+            op: self.op,
+            body: self.body.clone(),
+        }
+    }
+
     /// The JSON document `_bulk_docs` expects for this message.
     pub fn to_wire(&self) -> serde_json::Value {
         let mut map = self.body.clone().unwrap_or_default();

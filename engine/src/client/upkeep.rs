@@ -16,8 +16,10 @@ use crate::{
 
 impl<S: LocalStore> Client<S> {
     /// Returns messages left in flight by a session that ended mid-push (a
-    /// closed tab) to the queue, so new edits coalesce into them again. Call it
-    /// once when opening, before any cycle runs. Returns how many were recovered.
+    /// closed tab) to the queue, so new edits coalesce into them again. Only
+    /// the one client that syncs a database may call it (the tab that just
+    /// became leader, before its first cycle): a message another live client
+    /// is pushing is not abandoned. Returns how many were recovered.
     pub async fn recover_in_flight(&self) -> Result<u32, EngineError> {
         let all = self.store.outbox(None, usize::MAX).await?;
         let ids: BTreeSet<String> = all
@@ -34,9 +36,11 @@ impl<S: LocalStore> Client<S> {
                 let mut batch = WriteBatch::default();
                 for message in snapshot.messages.values().flatten() {
                     if message.state == MessageState::InFlight {
-                        let state = MessageState::Queued;
+                        // Its push may have landed: keep a copy of what it
+                        // carried, so a replay of a later edit recognises it.
                         batch.put_messages.push(OutboxMessage {
-                            state,
+                            state: MessageState::Queued,
+                            sent: Some(message.sent_copy()),
                             ..message.clone()
                         });
                     }

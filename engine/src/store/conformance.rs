@@ -46,6 +46,8 @@ fn message(seq: u64, doc_id: &str) -> OutboxMessage {
         attempts: 0,
         last_error: None,
         state: MessageState::Queued,
+        version: seq,
+        sent: None,
     }
 }
 

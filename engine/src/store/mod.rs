@@ -164,3 +164,43 @@ pub trait LocalStore {
         F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
         E: From<StoreError>;
 }
+
+/// Several clients over one store, as the tabs of one origin share one
+/// IndexedDB database: each holds an `Rc` of the same backend.
+impl<S: LocalStore> LocalStore for std::rc::Rc<S> {
+    async fn get_doc(&self, id: &str) -> Result<Option<DocRecord>, StoreError> {
+        (**self).get_doc(id).await
+    }
+
+    async fn list_docs(&self, query: &DocQuery) -> Result<Vec<DocRecord>, StoreError> {
+        (**self).list_docs(query).await
+    }
+
+    async fn outbox(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        (**self).outbox(after, limit).await
+    }
+
+    async fn outbox_len(&self) -> Result<u64, StoreError> {
+        (**self).outbox_len().await
+    }
+
+    async fn conflicts(&self) -> Result<Vec<ConflictRecord>, StoreError> {
+        (**self).conflicts().await
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<Value>, StoreError> {
+        (**self).get_meta(key).await
+    }
+
+    async fn transact<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>
+    where
+        F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
+        E: From<StoreError>,
+    {
+        (**self).transact(ids, plan).await
+    }
+}

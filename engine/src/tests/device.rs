@@ -69,7 +69,9 @@ impl Device {
             .borrow()
             .iter()
             .filter_map(|e| match e {
-                Event::Settled { id: i, settlement } if i == id => Some(settlement.clone()),
+                Event::Settled {
+                    id: i, settlement, ..
+                } if i == id => Some(settlement.clone()),
                 _ => None,
             })
             .collect()

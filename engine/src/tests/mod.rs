@@ -9,3 +9,4 @@ mod resolution_edges;
 mod resolution_flows;
 mod strategies;
 mod sync_flows;
+mod tabs;

@@ -3,11 +3,12 @@
 
 use super::{Applied, ApplyContext, PushResult, RemoteDoc};
 use crate::{
+    event::RejectReason,
     event::{Event, Origin, Settlement},
     local::{self, WriteContext, WriteOutcome},
     merge::auto_resolve,
     model::{Body, ConflictRecord, DocRecord, DocStatus},
-    outbox::{MessageOp, MessageState, OutboxMessage},
+    outbox::{MessageOp, MessageState, OutboxMessage, SentCopy},
     protocol::{revision::Revision, wire::ChangeRow, wire::Seq},
     store::{Snapshot, WriteBatch, META_CHECKPOINT},
 };
@@ -113,64 +114,123 @@ impl<'a> Work<'a> {
         }
     }
 
+    /// Settles one pushed message against what the store holds now, which
+    /// may differ from what was pushed: a tab that took over may have
+    /// re-queued it, and an edit may have coalesced into it since (invariant 3).
     pub(super) fn settle(&mut self, sent: OutboxMessage, result: PushResult) {
         // The message may have been discarded by the app while in flight.
-        if self.current(&sent).is_none() {
+        let Some(current) = self.current(&sent) else {
             return;
-        }
+        };
+        let pushed = sent.sent_copy();
         match result {
-            PushResult::Ack(rev) => self.acknowledge(&sent, rev),
-            PushResult::Conflict(Some(remote)) if is_own_write(&sent, &remote) => {
-                self.acknowledge(&sent, remote.rev)
+            PushResult::Ack(rev) => self.acknowledge(&current, &pushed, rev),
+            PushResult::Conflict(Some(remote)) if is_own_write(&pushed, &remote) => {
+                self.acknowledge(&current, &pushed, remote.rev)
+            }
+            PushResult::Conflict(Some(remote))
+                if current
+                    .sent
+                    .as_ref()
+                    .is_some_and(|c| is_own_write(c, &remote)) =>
+            {
+                // An earlier attempt, whose answer was lost, landed; the
+                // edit pushed now was made after it.
+                let earlier = current.sent.clone().unwrap_or(pushed);
+                self.acknowledge(&current, &earlier, remote.rev)
+            }
+            PushResult::Conflict(Some(remote)) if self.already_based_on(&sent, &remote) => {
+                // The push was based on a revision older than one this client
+                // already holds as its own: not a conflict, only a stale base.
+                self.put_message(OutboxMessage {
+                    base_rev: Some(remote.rev),
+                    state: MessageState::Queued,
+                    ..current
+                });
+                self.applied.requeued = true;
             }
             PushResult::Conflict(remote) => self.push_conflict(&sent, remote),
-            PushResult::Reject(reason) => {
-                let parked = OutboxMessage {
-                    state: MessageState::Rejected,
-                    last_error: Some(format!("{}: {}", reason.error, reason.reason)),
-                    ..sent.clone()
-                };
-                self.put_message(parked);
-                self.applied
-                    .rejected
-                    .push((sent.doc_id.clone(), reason.clone()));
-                let settlement = Settlement::Rejected { error: reason };
-                self.applied.events.push(Event::Settled {
-                    id: sent.doc_id,
-                    settlement,
-                });
-            }
+            PushResult::Reject(reason) => self.reject(&current, &pushed, reason),
             PushResult::Retry(error) => {
-                let queued = OutboxMessage {
+                // The request may have reached the server: keep a copy of what
+                // it carried so a replay recognises it even if edited since.
+                let sent_copy = current.sent.clone().filter(|c| c.version != pushed.version);
+                self.put_message(OutboxMessage {
                     state: MessageState::Queued,
                     last_error: Some(error),
-                    ..sent
-                };
-                self.put_message(queued);
+                    sent: sent_copy.or(Some(pushed)),
+                    ..current
+                });
             }
         }
     }
 
-    /// Invariant 3: the document is synced only if no newer edit waits behind
-    /// the acknowledged message; a waiting one is rebased on the new revision.
-    fn acknowledge(&mut self, sent: &OutboxMessage, rev: Revision) {
-        self.drop_message(&sent.doc_id, sent.seq);
+    /// True when the server's side is the revision the document already
+    /// holds, while the push was based on an older one.
+    fn already_based_on(&self, sent: &OutboxMessage, remote: &RemoteDoc) -> bool {
+        let doc_rev = self
+            .snapshot
+            .docs
+            .get(&sent.doc_id)
+            .and_then(|d| d.rev.as_ref());
+        doc_rev == Some(&remote.rev) && sent.base_rev.as_ref() != Some(&remote.rev)
+    }
+
+    /// Parks a refused message. When an edit coalesced into it after the
+    /// push, the refusal concerns the older version only: the writes it
+    /// carried settle as rejected and the new edit is queued for its own try.
+    fn reject(&mut self, current: &OutboxMessage, pushed: &SentCopy, reason: RejectReason) {
+        let edited = current.version != pushed.version;
+        let message = OutboxMessage {
+            state: if edited {
+                MessageState::Queued
+            } else {
+                MessageState::Rejected
+            },
+            last_error: Some(format!("{}: {}", reason.error, reason.reason)),
+            ..current.clone()
+        };
+        self.put_message(message);
+        self.applied
+            .rejected
+            .push((current.doc_id.clone(), reason.clone()));
+        self.applied.events.push(Event::Settled {
+            id: current.doc_id.clone(),
+            through: Some(pushed.version),
+            settlement: Settlement::Rejected { error: reason },
+        });
+    }
+
+    /// Invariant 3: the server took `pushed` at `rev`. The message is done only
+    /// if it still holds that version; an edit made since (coalesced into it,
+    /// or queued behind it) stays queued, rebased on the new revision, and the
+    /// document stays pending. Only the writes `pushed` carried settle.
+    fn acknowledge(&mut self, current: &OutboxMessage, pushed: &SentCopy, rev: Revision) {
+        let id = current.doc_id.clone();
         self.applied.pushed += 1;
-        let later: Vec<OutboxMessage> = self.snapshot.messages_of(&sent.doc_id).to_vec();
-        for message in later {
+        if current.version == pushed.version {
+            self.drop_message(&id, current.seq);
+        } else {
+            self.applied.requeued = true;
+        }
+        let waiting: Vec<OutboxMessage> = self.snapshot.messages_of(&id).to_vec();
+        for message in waiting {
+            let sent = message.sent.clone().filter(|_| message.seq != current.seq);
             self.put_message(OutboxMessage {
                 base_rev: Some(rev.clone()),
+                sent,
                 ..message
             });
         }
-        if let Some(doc) = self.snapshot.docs.get(&sent.doc_id).cloned() {
-            let waiting = !self.snapshot.messages_of(&sent.doc_id).is_empty();
+        if let Some(doc) = self.snapshot.docs.get(&id).cloned() {
+            let waiting = !self.snapshot.messages_of(&id).is_empty();
             let status = match doc.status {
                 DocStatus::Conflicted => DocStatus::Conflicted,
                 _ if waiting => DocStatus::Pending,
                 _ => DocStatus::Synced,
             };
-            let base = (sent.op == MessageOp::Put).then(|| sent.body.clone().unwrap_or_default());
+            let base =
+                (pushed.op == MessageOp::Put).then(|| pushed.body.clone().unwrap_or_default());
             self.put_doc(DocRecord {
                 rev: Some(rev.clone()),
                 base,
@@ -178,10 +238,10 @@ impl<'a> Work<'a> {
                 ..doc
             });
         }
-        let settlement = Settlement::Accepted { rev };
         self.applied.events.push(Event::Settled {
-            id: sent.doc_id.clone(),
-            settlement,
+            id,
+            through: Some(pushed.version),
+            settlement: Settlement::Accepted { rev },
         });
     }
 
@@ -222,7 +282,11 @@ impl<'a> Work<'a> {
         });
         self.put_conflict(conflict.clone(), true);
         let settlement = Settlement::Conflict { conflict };
-        self.applied.events.push(Event::Settled { id, settlement });
+        self.applied.events.push(Event::Settled {
+            id,
+            through: None,
+            settlement,
+        });
     }
 
     pub(super) fn pull(&mut self, row: ChangeRow) {
@@ -278,7 +342,11 @@ impl<'a> Work<'a> {
                     self.put_doc(synced_doc(&id, &remote, self.now));
                     self.pulled(&id, remote.deleted);
                     let settlement = Settlement::Accepted { rev };
-                    self.applied.events.push(Event::Settled { id, settlement });
+                    self.applied.events.push(Event::Settled {
+                        id,
+                        through: None,
+                        settlement,
+                    });
                     return;
                 }
                 let conflict = ConflictRecord {
@@ -330,6 +398,7 @@ impl<'a> Work<'a> {
             let settlement = Settlement::Accepted { rev };
             self.applied.events.push(Event::Settled {
                 id: doc.id.clone(),
+                through: None,
                 settlement,
             });
         }
@@ -354,7 +423,7 @@ impl<'a> Work<'a> {
 
 /// Invariant 4: a replay whose first attempt reached the server finds the
 /// server at the next generation holding exactly what we sent.
-fn is_own_write(sent: &OutboxMessage, remote: &RemoteDoc) -> bool {
+fn is_own_write(sent: &SentCopy, remote: &RemoteDoc) -> bool {
     let expected_generation = sent.base_rev.as_ref().map_or(1, |r| r.generation() + 1);
     if remote.rev.generation() != expected_generation {
         return false;
