@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'quota_exceeded'
   | 'storage'
   | 'closed'
+  | 'blocked'
   | 'network'
   | 'server';
 

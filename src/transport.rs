@@ -17,7 +17,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestInit, Response};
 
 /// Talks to one remote database.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct FetchTransport {
     /// The database URL without a trailing slash.
     base: String,
@@ -28,6 +28,8 @@ pub struct FetchTransport {
     enabled: Cell<bool>,
     /// Milliseconds before a request is aborted.
     timeout_ms: u32,
+    /// The controller of the request in the air, so closing can abort it.
+    current: RefCell<Option<AbortController>>,
 }
 
 impl FetchTransport {
@@ -38,6 +40,16 @@ impl FetchTransport {
             headers: RefCell::new(headers),
             enabled: Cell::new(true),
             timeout_ms,
+            current: RefCell::new(None),
+        }
+    }
+
+    /// Aborts the request in the air and fails every later one, for a
+    /// database that closes: its cycle ends without waiting for the network.
+    pub fn abort(&self) {
+        self.enabled.set(false);
+        if let Some(controller) = self.current.borrow_mut().take() {
+            controller.abort();
         }
     }
 
@@ -82,6 +94,7 @@ impl FetchTransport {
         let controller = AbortController::new()?;
         init.set_signal(Some(&controller.signal()));
         let http = Request::new_with_str_and_init(&self.url(&request), &init)?;
+        *self.current.borrow_mut() = Some(controller.clone());
         let abort = Closure::once(move || controller.abort());
         let timer = set_timeout(&abort, self.timeout_ms)?;
         let result = async {
@@ -91,6 +104,7 @@ impl FetchTransport {
         }
         .await;
         clear_timeout(timer);
+        self.current.borrow_mut().take();
         let (response, body) = result?;
         let retry_after = response
             .headers()

@@ -11,6 +11,9 @@ pub enum StoreError {
     /// The store was closed.
     #[error("the local database is closed")]
     Closed,
+    /// Deleting the database waits on a connection another tab keeps open.
+    #[error("{0}")]
+    Blocked(String),
     /// Any other backend failure, with the backend's words.
     #[error("local storage failed: {0}")]
     Backend(String),
@@ -71,6 +74,7 @@ impl EngineError {
             EngineError::NotConflicted(_) => "not_conflicted",
             EngineError::Store(StoreError::QuotaExceeded(_)) => "quota_exceeded",
             EngineError::Store(StoreError::Closed) => "closed",
+            EngineError::Store(StoreError::Blocked(_)) => "blocked",
             EngineError::Store(_) => "storage",
         }
     }

@@ -16,12 +16,16 @@ use tidesync_engine::{
     schedule::Scheduler,
     sync::{SyncIssue, SyncReport},
 };
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 
-use super::{env::BrowserEnv, listeners::Listeners, live::Live};
+use super::{
+    env::BrowserEnv,
+    listeners::Listeners,
+    live::Live,
+    tabs::{Forwarded, TabLink, TabMessage},
+};
 use crate::{
-    convert::{to_js, to_json},
+    convert::to_js,
     error::SdkError,
     idb::IdbStore,
     transport::FetchTransport,
@@ -42,9 +46,27 @@ pub(super) struct Inner {
     pub auth: Option<Function>,
     pub auth_tried: Cell<bool>,
     pub resolver: Option<Function>,
+    /// Milliseconds the `resolver` and `auth` callbacks may take.
+    pub callback_timeout_ms: u32,
     /// Conflicts waiting for the app's resolver (their `conflict` event is
     /// held back until the resolver and the policy declined them).
     pub deferred: RefCell<Vec<ConflictRecord>>,
+    /// The link to the other tabs of this database.
+    pub link: TabLink,
+    /// True while this tab is the one that syncs the database.
+    pub leader: Cell<bool>,
+    /// The leader's last status, for a follower's `status()`.
+    pub leader_status: RefCell<Option<serde_json::Value>>,
+    /// This follower's `sync()` calls waiting for the leader's report.
+    pub forwarded: RefCell<Forwarded>,
+}
+
+impl Drop for Inner {
+    /// A database dropped without `close()` (freed by the app, or by a
+    /// `using` block) still hands leadership on.
+    fn drop(&mut self) {
+        self.link.close();
+    }
 }
 
 fn set(target: &Object, key: &str, value: &JsValue) {
@@ -74,13 +96,13 @@ impl Inner {
         if !outcome.queued && outcome.status != DocStatus::Conflicted {
             // Earlier writes whose change was dropped before reaching the server
             // (discarded, or a never-pushed document deleted) settle now.
-            self.listeners
-                .settle(&id, &to_js(&json!({"outcome": "discarded"})));
+            self.settle(&id, None, json!({"outcome": "discarded"}));
         }
         let synced = if outcome.queued {
             let inner = self.clone();
             let key = id.clone();
-            Promise::new(&mut |resolve, _reject| inner.listeners.wait(&key, resolve))
+            let version = outcome.version;
+            Promise::new(&mut |resolve, _reject| inner.listeners.wait(&key, version, resolve))
         } else if outcome.status == DocStatus::Conflicted {
             let conflicts = self.client.conflicts().await.unwrap_or_default();
             let conflict = conflicts.into_iter().find(|c| c.id == id);
@@ -93,45 +115,82 @@ impl Inner {
         set(&result, "synced", &synced);
         self.emit(events);
         if outcome.queued {
-            self.scheduler.borrow_mut().local_write(BrowserEnv.now());
-            Live::reschedule(self);
+            if self.leader.get() {
+                self.scheduler.borrow_mut().local_write(BrowserEnv.now());
+                Live::reschedule(self);
+            } else {
+                self.post(&TabMessage::Wrote);
+            }
         }
         self.emit_status().await;
         result.into()
     }
 
-    /// Hands engine events to listeners and pending promises.
+    /// Settles the `synced` promises of `id` (up to version `through`) in
+    /// every tab: a follower's write is settled by the leader's push.
+    pub fn settle(&self, id: &str, through: Option<u64>, outcome: serde_json::Value) {
+        self.listeners.settle(id, through, &to_js(&outcome));
+        self.post(&TabMessage::Settle {
+            id: id.to_owned(),
+            through,
+            outcome,
+        });
+    }
+
+    /// Emits an event to this tab's listeners and to every other tab's.
+    pub fn publish(&self, event: &str, payload: serde_json::Value) {
+        self.listeners.emit(event, &to_js(&payload));
+        self.post(&TabMessage::Events {
+            events: vec![(event.to_owned(), payload)],
+        });
+    }
+
+    /// Hands engine events to the listeners and pending promises of every
+    /// tab; other tabs see this tab's local changes with origin `tab`.
     pub fn emit(&self, events: Vec<Event>) {
+        let mut out: Vec<(String, serde_json::Value)> = Vec::new();
         for event in events {
-            match &event {
-                Event::Change { .. } if self.listeners.has("change") => {
-                    self.listeners.emit("change", &to_js(&event));
-                }
-                Event::Change { .. } => {}
+            match event {
                 Event::Conflict { conflict } if self.resolver.is_some() => {
-                    self.deferred.borrow_mut().push(conflict.clone());
+                    self.deferred.borrow_mut().push(conflict);
                 }
-                Event::Conflict { conflict } => self.listeners.emit("conflict", &to_js(conflict)),
-                Event::Resolved { .. } => self.listeners.emit("resolved", &to_js(&event)),
-                Event::Settled { id, settlement } => {
-                    if let Settlement::Rejected { error } = settlement {
+                Event::Conflict { conflict } => out.push(("conflict".into(), json!(conflict))),
+                Event::Change { .. } => out.push(("change".into(), json!(event))),
+                Event::Resolved { .. } => out.push(("resolved".into(), json!(event))),
+                Event::Settled {
+                    id,
+                    through,
+                    settlement,
+                } => {
+                    if let Settlement::Rejected { error } = &settlement {
                         let message = format!("{}: {}", error.error, error.reason);
                         let payload = json!({"code": "rejected", "id": id, "message": message,
                             "status": error.status, "error": error.error, "reason": error.reason});
-                        self.listeners.emit("error", &to_js(&payload));
+                        out.push(("error".into(), payload));
                     }
-                    self.listeners.settle(id, &to_js(settlement));
+                    self.settle(&id, through, json!(settlement));
                 }
             }
         }
+        if out.is_empty() {
+            return;
+        }
+        for (event, payload) in &out {
+            if self.listeners.has(event) {
+                self.listeners.emit(event, &to_js(payload));
+            }
+        }
+        self.post(&TabMessage::Events { events: out });
     }
 
-    /// `{ state, pending, conflicts, lastSyncAt, lastError, nextRetryAt }`.
-    pub async fn status(&self) -> Result<JsValue, SdkError> {
+    /// `{ state, pending, conflicts, lastSyncAt, lastError, nextRetryAt }`. A
+    /// follower reports the leader's sync state with its own counts (they
+    /// read the same database).
+    pub async fn status(&self) -> Result<serde_json::Value, SdkError> {
         let pending = self.client.pending_count().await?;
         let conflicts = self.client.conflicts().await?.len();
         let scheduler = self.scheduler.borrow();
-        let snapshot = json!({
+        let mut snapshot = json!({
             "state": scheduler.state(),
             "pending": pending,
             "conflicts": conflicts,
@@ -139,168 +198,134 @@ impl Inner {
             "lastError": scheduler.last_error(),
             "nextRetryAt": scheduler.next_retry_at(),
         });
-        Ok(to_js(&snapshot))
+        if !self.leader.get() {
+            if let Some(leader) = &*self.leader_status.borrow() {
+                for key in ["state", "lastSyncAt", "lastError", "nextRetryAt"] {
+                    snapshot[key] = leader[key].clone();
+                }
+            }
+        }
+        Ok(snapshot)
     }
 
-    /// Emits a `status` event, when anyone listens.
+    /// Emits a `status` event to this tab's listeners, when any listen.
     pub async fn emit_status(&self) {
         if !self.listeners.has("status") || self.closed.get() {
             return;
         }
         match self.status().await {
-            Ok(status) => self.listeners.emit("status", &status),
+            Ok(status) => self.listeners.emit("status", &to_js(&status)),
             Err(error) => web_sys::console::warn_1(&JsValue::from(error)),
         }
     }
 
-    /// One sync cycle, manual or automatic: one at a time, with the scheduler
-    /// told when it starts and ends, and the report's failures emitted.
-    pub async fn sync_cycle(self: &Rc<Self>) -> Result<SyncReport, SdkError> {
-        let transport = self.transport.as_ref().ok_or(SdkError::NoRemote)?;
-        let _guard = self.sync_lock.lock().await;
-        if self.closed.get() {
-            return Err(SdkError::Closed);
+    /// The leader's status changed: emits it here and to every other tab.
+    pub fn emit_status_shared(self: &Rc<Self>) {
+        if self.closed.get() || !self.leader.get() {
+            return;
         }
-        self.scheduler.borrow_mut().cycle_started(BrowserEnv.now());
-        self.emit_status().await;
-        let run = self
-            .client
-            .sync(transport, &BrowserEnv, self.remote_known.get(), |events| {
-                self.emit(events)
-            });
-        let result = run.await;
-        let report = match result {
-            Ok((report, remote_ready)) => {
-                self.remote_known.set(remote_ready);
-                report
-            }
-            Err(error) => {
-                let issue = SyncIssue {
-                    code: error.code().into(),
-                    message: error.to_string(),
-                    id: None,
-                    status: None,
-                    retry_after: None,
-                };
-                SyncReport {
-                    errors: vec![issue],
-                    ..SyncReport::default()
+        let inner = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match inner.status().await {
+                Ok(status) => {
+                    if inner.listeners.has("status") {
+                        inner.listeners.emit("status", &to_js(&status));
+                    }
+                    inner.post(&TabMessage::Status { status });
                 }
+                Err(error) => web_sys::console::warn_1(&JsValue::from(error)),
             }
-        };
-        if self.run_resolver().await {
-            self.scheduler.borrow_mut().request_now();
+        });
+    }
+
+    /// `sync()`: a cycle here when this tab leads, else the leader's.
+    pub async fn sync_now(self: &Rc<Self>) -> Result<JsValue, JsValue> {
+        if self.transport.is_none() {
+            return Err(SdkError::NoRemote.into());
         }
+        if self.leader.get() {
+            return Ok(to_js(&self.sync_cycle().await?));
+        }
+        self.forward_sync().await
+    }
+
+    /// One sync cycle, manual or automatic, in the leader. Cycles run one at a
+    /// time under `sync_lock`; the app's callbacks (resolver, auth) run after
+    /// it is released, so they may call back into the API, even `sync()`.
+    pub async fn sync_cycle(self: &Rc<Self>) -> Result<SyncReport, SdkError> {
+        let report = self.locked_cycle().await?;
         let failures: Vec<&SyncIssue> = report
             .errors
             .iter()
             .filter(|e| e.code != "rejected")
             .collect();
         for issue in &failures {
-            self.listeners.emit("error", &to_js(issue));
+            self.publish("error", json!(issue));
         }
         let unauthorized = failures.iter().any(|e| e.code == "unauthorized");
-        self.scheduler
-            .borrow_mut()
-            .cycle_ended(&report, BrowserEnv.now(), js_sys::Math::random());
+        let failed = !failures.is_empty();
+        if self.run_resolver().await {
+            self.scheduler.borrow_mut().request_now();
+        }
         if unauthorized && !self.auth_tried.replace(true) && self.refresh_auth().await {
             self.scheduler.borrow_mut().request_now();
-        } else if failures.is_empty() {
+        } else if !failed {
             self.auth_tried.set(false);
         }
-        self.emit_status().await;
+        self.emit_status_shared();
         Live::reschedule(self);
         Ok(report)
     }
 
-    /// Offers each new conflict to the app's resolver, then to the policy;
-    /// what both decline stays for the app (and its `conflict` event fires).
-    /// Returns whether anything was resolved and needs pushing.
-    async fn run_resolver(self: &Rc<Self>) -> bool {
-        let Some(resolver) = &self.resolver else {
-            return false;
-        };
-        let conflicts: Vec<ConflictRecord> = self.deferred.borrow_mut().drain(..).collect();
-        let mut resolved = false;
-        for (index, conflict) in conflicts.iter().enumerate() {
-            if conflicts[index + 1..]
-                .iter()
-                .any(|later| later.id == conflict.id)
-            {
-                continue; // a newer version of the same conflict follows
-            }
-            let id = conflict.id.clone();
-            let answer = match resolver.call1(&JsValue::NULL, &to_js(conflict)) {
-                Ok(value) => match value.dyn_into::<Promise>() {
-                    Ok(promise) => JsFuture::from(promise).await,
-                    Err(value) => Ok(value),
-                },
-                Err(thrown) => Err(thrown),
-            };
-            let outcome = match answer {
-                Err(thrown) => Err(format!("the resolver threw: {}", describe(&thrown))),
-                Ok(body) if body.is_null() || body.is_undefined() => self
-                    .client
-                    .auto_resolve_recorded(&id, &BrowserEnv)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Ok(body) => match to_json(&body) {
-                    Ok(body) => match self.client.resolve(&id, Some(body), &BrowserEnv).await {
-                        Ok(written) => {
-                            let event = json!({"type": "resolved", "id": id, "strategy": "custom", "clashes": []});
-                            self.listeners.emit("resolved", &to_js(&event));
-                            Ok(Some(written))
-                        }
-                        Err(e) => Err(e.to_string()),
-                    },
-                    Err(e) => Err(format!("the resolver returned {e}")),
-                },
-            };
-            match outcome {
-                Ok(Some((_, events))) => {
-                    resolved = true;
-                    self.emit(events);
-                }
-                Ok(None) => self.listeners.emit("conflict", &to_js(conflict)),
-                Err(message) => {
-                    let payload = json!({"code": "resolver_failed", "id": id, "message": message});
-                    self.listeners.emit("error", &to_js(&payload));
-                    self.listeners.emit("conflict", &to_js(conflict));
-                }
-            }
+    /// The part of a cycle that holds `sync_lock`: storage and network only.
+    async fn locked_cycle(self: &Rc<Self>) -> Result<SyncReport, SdkError> {
+        let transport = self.transport.as_ref().ok_or(SdkError::NoRemote)?;
+        let _guard = self.sync_lock.lock().await;
+        if self.closed.get() {
+            return Err(SdkError::Closed);
         }
-        resolved
+        self.scheduler.borrow_mut().cycle_started(BrowserEnv.now());
+        self.emit_status_shared();
+        let run = self
+            .client
+            .sync(transport, &BrowserEnv, self.remote_known.get(), |events| {
+                self.emit(events)
+            });
+        let report = match run.await {
+            Ok((report, remote_ready)) => {
+                self.remote_known.set(remote_ready);
+                report
+            }
+            Err(error) => SyncReport {
+                errors: vec![SyncIssue {
+                    code: error.code().into(),
+                    message: error.to_string(),
+                    id: None,
+                    status: None,
+                    retry_after: None,
+                }],
+                ..SyncReport::default()
+            },
+        };
+        self.scheduler
+            .borrow_mut()
+            .cycle_ended(&report, BrowserEnv.now(), js_sys::Math::random());
+        Ok(report)
     }
 
-    /// Calls the app's `auth` callback for fresh headers; true when it gave some.
-    async fn refresh_auth(&self) -> bool {
-        let (Some(auth), Some(transport)) = (&self.auth, &self.transport) else {
-            return false;
-        };
-        let Ok(mut value) = auth.call0(&JsValue::NULL) else {
-            return false;
-        };
-        if let Some(promise) = value.dyn_ref::<Promise>() {
-            match JsFuture::from(promise.clone()).await {
-                Ok(resolved) => value = resolved,
-                Err(_) => return false,
-            }
+    /// Stops this instance: no new calls, automatic sync off, a running
+    /// request aborted and its cycle finished, leadership handed on, the
+    /// connection closed. Safe to call twice.
+    pub async fn shut_down(self: &Rc<Self>) {
+        self.closed.set(true);
+        self.live.shutdown();
+        if let Some(transport) = &self.transport {
+            transport.abort();
         }
-        let Ok(headers) =
-            serde_wasm_bindgen::from_value::<std::collections::BTreeMap<String, String>>(value)
-        else {
-            return false;
-        };
-        transport.set_headers(headers);
-        true
+        let _guard = self.sync_lock.lock().await;
+        self.link.close();
+        self.leader.set(false);
+        self.drop_forwarded();
+        self.client.store().close();
     }
-}
-
-/// A thrown JS value as text, for error messages.
-fn describe(value: &JsValue) -> String {
-    Reflect::get(value, &JsValue::from_str("message"))
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| format!("{value:?}"))
 }

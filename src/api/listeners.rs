@@ -21,7 +21,8 @@ pub const EVENTS: &[&str] = &["change", "conflict", "status", "error", "resolved
 pub struct Listeners {
     next: Cell<u32>,
     by_event: RefCell<HashMap<String, Vec<(u32, Function)>>>,
-    waiters: RefCell<HashMap<String, Vec<Function>>>,
+    /// `synced` promises by document, each with the version of its write.
+    waiters: RefCell<HashMap<String, Vec<(u64, Function)>>>,
 }
 
 impl Listeners {
@@ -67,19 +68,36 @@ impl Listeners {
         }
     }
 
-    /// Registers the resolver of a write's `synced` promise.
-    pub fn wait(&self, id: &str, resolve: Function) {
+    /// Registers the resolver of a write's `synced` promise; `version` is the
+    /// version of the outbox message that holds the write.
+    pub fn wait(&self, id: &str, version: u64, resolve: Function) {
         self.waiters
             .borrow_mut()
             .entry(id.to_owned())
             .or_default()
-            .push(resolve);
+            .push((version, resolve));
     }
 
-    /// Resolves every waiting `synced` promise of document `id`.
-    pub fn settle(&self, id: &str, outcome: &JsValue) {
-        let resolvers = self.waiters.borrow_mut().remove(id).unwrap_or_default();
-        for resolve in resolvers {
+    /// Resolves the waiting `synced` promises of document `id` whose write is
+    /// at most version `through` (all of them when `None`); later writes keep
+    /// waiting for their own push.
+    pub fn settle(&self, id: &str, through: Option<u64>, outcome: &JsValue) {
+        let due: Vec<Function> = {
+            let mut waiters = self.waiters.borrow_mut();
+            let Some(list) = waiters.get_mut(id) else {
+                return;
+            };
+            let (due, keep): (Vec<_>, Vec<_>) = list
+                .drain(..)
+                .partition(|(version, _)| through.is_none_or(|t| *version <= t));
+            if keep.is_empty() {
+                waiters.remove(id);
+            } else {
+                *list = keep;
+            }
+            due.into_iter().map(|(_, resolve)| resolve).collect()
+        };
+        for resolve in due {
             let _ = resolve.call1(&JsValue::NULL, outcome);
         }
     }

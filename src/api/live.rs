@@ -1,6 +1,7 @@
 //! Automatic sync: browser events (`online`, `offline`, `visibilitychange`)
 //! and one timer feed the engine's scheduler, which decides when a cycle runs.
 //! Listeners hold only a weak reference, so a dropped or closed database stops.
+//! Only the leader among the tabs of a database runs them.
 
 use std::{
     cell::{Cell, RefCell},
@@ -36,8 +37,10 @@ pub(super) fn page_visible() -> bool {
 }
 
 impl Live {
-    /// Listens to connectivity and visibility changes.
+    /// Listens to connectivity and visibility changes (in the leader: the
+    /// tab that syncs).
     pub fn install(inner: &Rc<Inner>) {
+        inner.live.shutdown();
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -48,8 +51,7 @@ impl Live {
                 if let Some(inner) = weak.upgrade() {
                     on(&inner);
                     Live::reschedule(&inner);
-                    let status = inner.clone();
-                    wasm_bindgen_futures::spawn_local(async move { status.emit_status().await });
+                    inner.emit_status_shared();
                 }
             });
             if target
@@ -79,7 +81,7 @@ impl Live {
     /// Asks the scheduler what to do now and does it: start a cycle, arm the
     /// timer, or wait for an event.
     pub fn reschedule(inner: &Rc<Inner>) {
-        if inner.closed.get() || inner.transport.is_none() {
+        if inner.closed.get() || inner.transport.is_none() || !inner.leader.get() {
             return;
         }
         let now = BrowserEnv.now();

@@ -5,12 +5,14 @@
 //! state and the sync cycle live in [`inner`], automatic sync in [`live`].
 
 mod args;
+mod callbacks;
 mod env;
 mod inner;
 mod listeners;
 mod live;
 mod merge;
 mod options;
+mod tabs;
 mod typings;
 
 use std::{
@@ -66,7 +68,13 @@ where
 }
 
 impl Tidesync {
+    /// The sync settings changed: the leader tells every tab, a follower
+    /// only its own listeners.
     fn emit_status(&self) {
+        if self.inner.leader.get() {
+            self.inner.emit_status_shared();
+            return;
+        }
         let inner = self.inner.clone();
         wasm_bindgen_futures::spawn_local(async move { inner.emit_status().await });
     }
@@ -90,13 +98,12 @@ impl Tidesync {
                 )
             });
             let client = Client::new(store, options.client_config());
-            client.recover_in_flight().await.map_err(SdkError::from)?;
             let scheduler = Scheduler::new(
                 options.schedule_config(),
                 live::browser_online(),
                 live::page_visible(),
             );
-            let inner = Rc::new(Inner {
+            let inner = Rc::new_cyclic(|weak| Inner {
                 name: options.name.clone(),
                 client,
                 transport,
@@ -109,14 +116,20 @@ impl Tidesync {
                 auth: options.auth.clone(),
                 auth_tried: Cell::new(false),
                 resolver: options.resolver.clone(),
+                callback_timeout_ms: options
+                    .callback_timeout_ms
+                    .unwrap_or(options::DEFAULT_CALLBACK_TIMEOUT_MS),
                 deferred: RefCell::new(Vec::new()),
+                link: tabs::link(&options.name, weak.clone()),
+                leader: Cell::new(false),
+                leader_status: RefCell::new(None),
+                forwarded: RefCell::new(Default::default()),
             });
-            if inner.transport.is_some() {
-                Live::install(&inner);
-                // Work left from an earlier session (or none: then the first pull).
-                inner.scheduler.borrow_mut().request_now();
-                Live::reschedule(&inner);
-            }
+            // Compete for leadership: the leader re-queues what a previous one
+            // left in flight and syncs; until then (or as a follower) writes
+            // nudge whichever tab leads.
+            inner.link.start();
+            inner.post(&tabs::TabMessage::Hello);
             Ok(Tidesync { inner }.into())
         })
     }
@@ -249,9 +262,12 @@ impl Tidesync {
     /// Runs one sync cycle now: push, then pull.
     #[wasm_bindgen(unchecked_return_type = "Promise<SyncReport>")]
     pub fn sync(&self) -> Promise {
-        promise(&self.inner, |inner| async move {
-            let report = inner.sync_cycle().await?;
-            Ok(to_js(&report))
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            if inner.closed.get() {
+                return Err(SdkError::Closed.into());
+            }
+            inner.sync_now().await
         })
     }
 
@@ -289,7 +305,7 @@ impl Tidesync {
     /// same object the `status` event carries.
     #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
     pub fn status(&self) -> Promise {
-        promise(&self.inner, |inner| async move { inner.status().await })
+        promise(&self.inner, |inner| async move { Ok(to_js(&inner.status().await?)) })
     }
 
     /// Stops automatic sync (manual `sync()` still works) until `resume()`.
@@ -365,27 +381,36 @@ impl Tidesync {
                 Some(id_of(&id)?)
             };
             let count = inner.client.retry_rejected(id.as_deref()).await?;
-            inner.scheduler.borrow_mut().request_now();
-            Live::reschedule(&inner);
+            if inner.leader.get() {
+                inner.scheduler.borrow_mut().request_now();
+                Live::reschedule(&inner);
+            } else {
+                inner.post(&tabs::TabMessage::SyncSoon);
+            }
             Ok(JsValue::from_f64(f64::from(count)))
         })
     }
 
-    /// Closes the database; later calls reject with code `closed`.
-    pub fn close(&self) {
-        self.inner.closed.set(true);
-        self.inner.live.shutdown();
-        self.inner.client.store().close();
+    /// Closes the database; later calls reject with code `closed`. Resolves
+    /// once the instance has stopped: a running cycle finished (its request
+    /// aborted), leadership handed to another tab, the connection closed; so
+    /// the same name can be opened again (or destroyed) right after.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            inner.shut_down().await;
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
-    /// Closes the database and deletes its local data.
+    /// Closes the database and deletes its local data. Fails with code
+    /// `blocked` only when another tab keeps the database open.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn destroy(&self) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            inner.closed.set(true);
-            inner.live.shutdown();
-            inner.client.store().close();
+            inner.shut_down().await;
             IdbStore::destroy(&inner.name)
                 .await
                 .map_err(SdkError::from)?;

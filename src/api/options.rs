@@ -32,6 +32,7 @@ const KNOWN: &[&str] = &[
     "stampUpdatedAt",
     "conflicts",
     "resolver",
+    "callbackTimeoutMs",
 ];
 
 /// `Tidesync.open()` options as JS passes them.
@@ -94,7 +95,16 @@ pub struct OpenOptions {
     /// `(conflict) => body | null | Promise<body | null>`: the app's own resolver.
     #[serde(skip)]
     pub resolver: Option<js_sys::Function>,
+    /// Milliseconds the `resolver` and `auth` callbacks may take before they
+    /// count as declined or failed.
+    #[serde(default)]
+    pub callback_timeout_ms: Option<u32>,
 }
+
+/// The default of `callbackTimeoutMs`: long enough for a dialog-free resolver
+/// or a token refresh over a slow network, short enough that a hung one does
+/// not hold sync up for long.
+pub const DEFAULT_CALLBACK_TIMEOUT_MS: u32 = 10_000;
 
 /// Reads an optional function option, refusing anything else.
 fn function_option(value: &JsValue, key: &str) -> Result<Option<js_sys::Function>, SdkError> {
@@ -153,6 +163,11 @@ impl OpenOptions {
                     "remote must be an http(s) URL, not {remote:?}"
                 )));
             }
+        }
+        if options.callback_timeout_ms == Some(0) {
+            return Err(SdkError::InvalidOptions(
+                "callbackTimeoutMs must be at least 1".into(),
+            ));
         }
         for (name, value) in [
             ("batchSize", options.batch_size),

@@ -54,6 +54,12 @@ export interface OpenOptions {
    * let `conflicts` (then the app, via the `conflict` event) decide.
    */
   resolver?: (conflict: Conflict) => { [key: string]: Json } | null | Promise<{ [key: string]: Json } | null>;
+  /**
+   * Milliseconds `resolver` and `auth` may take (default 10 000). One that
+   * does not answer in time counts as declined (the resolver: the policy, then
+   * the app decide) or failed (auth), and an `error` event says so.
+   */
+  callbackTimeoutMs?: number;
 }
 /**
  * A conflict strategy. `merge` is a three-way merge (text through
@@ -119,8 +125,11 @@ export interface WriteResult { id: string; rev: string | null; status: DocStatus
 export interface SyncIssue { code: string; message: string; id?: string; status?: number; retryAfter?: number; }
 /** Names accepted by `on()`. */
 export type EventName = 'change' | 'conflict' | 'status' | 'error' | 'resolved';
-/** `change`: a document changed locally or by a pull. */
-export interface ChangeEvent { type: 'change'; id: string; origin: 'local' | 'remote'; deleted: boolean; }
+/**
+ * `change`: a document changed: `local` by this instance, `tab` by another
+ * tab (or instance) of the same database in this browser, `remote` by a pull.
+ */
+export interface ChangeEvent { type: 'change'; id: string; origin: 'local' | 'tab' | 'remote'; deleted: boolean; }
 /** `error`: a change rejected for good, or a failed sync cycle. */
 export interface ErrorEvent { code: string; message: string; id?: string; status?: number | null; error?: string; reason?: string; retryAfter?: number; }
 /** `resolved`: a conflict decided automatically (`custom` for the app's resolver). */

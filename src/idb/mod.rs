@@ -15,8 +15,8 @@ mod transact;
 
 use std::{cell::Cell, fmt, rc::Rc};
 
-use indexed_db_futures::{database::Database, factory::DBFactory, internals::SystemRepr};
-use js_sys::{Function, Promise};
+use indexed_db_futures::{database::Database, internals::SystemRepr};
+use js_sys::Promise;
 use serde_json::Value;
 use tidesync_engine::{
     error::StoreError,
@@ -31,6 +31,16 @@ use wasm_bindgen_futures::JsFuture;
 /// tidesync's databases stand apart from the app's own.
 fn database_name(name: &str) -> String {
     format!("tidesync:{name}")
+}
+
+/// How long a deletion blocked by open connections waits for them to close
+/// before it is reported as blocked.
+pub const DELETE_GRACE_MS: u32 = 3_000;
+
+#[wasm_bindgen(module = "/src/idb/destroy.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = deleteDatabase)]
+    fn delete_database(name: &str, grace_ms: u32) -> Promise;
 }
 
 /// A [`LocalStore`] on IndexedDB, holding one open connection for its lifetime.
@@ -88,47 +98,31 @@ impl IdbStore {
 
     /// Deletes the database of `name` with all its data.
     ///
-    /// Close this name's store first: an open tidesync connection, in this page
-    /// or another tab, closes itself when asked, but the deletion waits for every
-    /// connection to close.
+    /// Close this name's store first. Open tidesync connections, in this page
+    /// or another tab, close themselves when asked, so a deletion that is
+    /// blocked at first gets [`DELETE_GRACE_MS`] to complete.
     ///
     /// # Errors
     ///
-    /// When a connection that does not close on request (one opened outside
-    /// tidesync) blocks the deletion, this fails at once with
-    /// [`StoreError::Backend`] rather than wait without end; the deletion stays
-    /// queued in the browser and happens as soon as that connection closes.
+    /// [`StoreError::Blocked`] when a connection that does not close on
+    /// request (another tab's, opened outside tidesync) still blocks it after
+    /// that; the deletion stays queued in the browser and happens as soon as
+    /// that connection closes.
     pub async fn destroy(name: &str) -> Result<(), StoreError> {
-        let factory = DBFactory::new().map_err(error::open_error)?;
-        let request = factory
-            .as_sys()
-            .delete_database(&database_name(name))
-            .map_err(|e| error::from_js(&e))?;
-        // The request's events settle a promise directly: no Rust closure has
-        // to outlive this call, even when it returns on `blocked` and the
-        // deletion completes later.
-        let settled = Promise::new(&mut |resolve: Function, reject: Function| {
-            request.set_onsuccess(Some(&resolve));
-            request.set_onerror(Some(&reject));
-            request.set_onblocked(Some(&reject));
-        });
-        match JsFuture::from(settled).await {
+        match JsFuture::from(delete_database(&database_name(name), DELETE_GRACE_MS)).await {
             Ok(_) => Ok(()),
-            Err(event) => {
-                let blocked = event
-                    .dyn_ref::<web_sys::Event>()
-                    .is_some_and(|event| event.type_() == "blocked");
+            Err(error) => {
+                let blocked = js_sys::Reflect::get(&error, &JsValue::from_str("name"))
+                    .ok()
+                    .and_then(|n| n.as_string())
+                    .is_some_and(|n| n == "BlockedError");
                 if blocked {
-                    return Err(StoreError::Backend(format!(
-                        "deleting {name} is blocked by a connection that is still open \
-                         (another tab?); it will be deleted once that connection closes"
+                    return Err(StoreError::Blocked(format!(
+                        "deleting {name} is blocked by a connection that another tab keeps \
+                         open; it will be deleted once that connection closes"
                     )));
                 }
-                Err(match request.error() {
-                    Ok(Some(e)) => error::from_dom(&e),
-                    Ok(None) => error::from_js(&event),
-                    Err(e) => error::from_js(&e),
-                })
+                Err(error::from_js(&error))
             }
         }
     }

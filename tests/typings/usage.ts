@@ -166,7 +166,7 @@ export async function example(): Promise<number> {
   const offs: (() => void)[] = events.map((event) => db.on(event, (payload: EventPayload) => console.log(event, payload)));
   const offChange = db.on('change', (payload) => {
     const change = payload as ChangeEvent;
-    const origin: 'local' | 'remote' = change.origin;
+    const origin: 'local' | 'tab' | 'remote' = change.origin;
     console.log(change.type, change.id, origin, change.deleted);
   });
   const offResolved = db.on('resolved', (payload) => {
@@ -204,8 +204,9 @@ export async function example(): Promise<number> {
   const wrong: ErrorCode = 'oops';
   console.log(wrong);
 
-  db.close();
-  const other = await Tidesync.open({ name: 'scratch' });
+  const closing: Promise<void> = db.close();
+  await closing;
+  const other = await Tidesync.open({ name: 'scratch', callbackTimeoutMs: 5000 });
   await other.destroy();
   {
     using scoped = await Tidesync.open({ name: 'scoped' });
@@ -220,7 +221,7 @@ export async function optionalArgumentsAndEventPayloads(db: Tidesync): Promise<n
   const requeued = await db.retryRejected();
   const off = db.on('status', (s) => { const n: number = s.pending; void n; });
   db.on('conflict', (c) => { const r: string | null = c.remoteRev; void r; });
-  db.on('change', (c) => { const o: 'local' | 'remote' = c.origin; void o; });
+  db.on('change', (c) => { const o: 'local' | 'tab' | 'remote' = c.origin; void o; });
   off();
   return docs.length + requeued;
 }

@@ -1,0 +1,178 @@
+//! The app's callbacks that sync consults: the conflict `resolver` and the
+//! `auth` refresher. Both run with no lock held (so they may call back into
+//! the API, `sync()` and `put()` included) and with a time limit
+//! (`callbackTimeoutMs`): one that never answers counts as declined or failed
+//! and is reported as an `error` event, and sync goes on.
+
+use std::rc::Rc;
+
+use js_sys::{Function, Promise, Reflect};
+use serde_json::json;
+use tidesync_engine::{client::Written, model::ConflictRecord};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::{env::BrowserEnv, inner::Inner, tabs::with_timeout};
+use crate::convert::{to_js, to_json};
+
+/// How a callback ended.
+enum Answer {
+    /// It returned (or its promise resolved to) this value.
+    Value(JsValue),
+    /// It threw (or its promise rejected) with this message.
+    Threw(String),
+    /// It did not answer in time.
+    TimedOut,
+}
+
+/// Calls `callback` with `argument` (none when undefined) and waits at most
+/// `ms` for its answer, awaiting a returned promise.
+async fn call(callback: &Function, argument: &JsValue, ms: u32) -> Answer {
+    let returned = if argument.is_undefined() {
+        callback.call0(&JsValue::NULL)
+    } else {
+        callback.call1(&JsValue::NULL, argument)
+    };
+    let value = match returned {
+        Ok(value) => value,
+        Err(thrown) => return Answer::Threw(describe(&thrown)),
+    };
+    let Some(promise) = value.dyn_ref::<Promise>() else {
+        return Answer::Value(value);
+    };
+    match JsFuture::from(with_timeout(promise, ms)).await {
+        Ok(value) => Answer::Value(value),
+        Err(error) if is_timeout(&error) => Answer::TimedOut,
+        Err(error) => Answer::Threw(describe(&error)),
+    }
+}
+
+fn is_timeout(error: &JsValue) -> bool {
+    Reflect::get(error, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|n| n.as_string())
+        .is_some_and(|n| n == "TimeoutError")
+}
+
+/// A thrown JS value as text, for error messages.
+fn describe(value: &JsValue) -> String {
+    Reflect::get(value, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
+}
+
+impl Inner {
+    /// Offers each new conflict to the app's resolver, then to the policy;
+    /// what both decline stays for the app (and its `conflict` event fires).
+    /// Returns whether anything was resolved and needs pushing.
+    pub(super) async fn run_resolver(self: &Rc<Self>) -> bool {
+        let Some(resolver) = &self.resolver else {
+            return false;
+        };
+        let conflicts: Vec<ConflictRecord> = self.deferred.borrow_mut().drain(..).collect();
+        let mut resolved = false;
+        for (index, conflict) in conflicts.iter().enumerate() {
+            if conflicts[index + 1..]
+                .iter()
+                .any(|later| later.id == conflict.id)
+            {
+                continue; // a newer version of the same conflict follows
+            }
+            let id = conflict.id.clone();
+            let answer = call(resolver, &to_js(conflict), self.callback_timeout_ms).await;
+            let outcome = match answer {
+                Answer::Threw(message) => Err(("resolver_failed", format!("the resolver threw: {message}"))),
+                Answer::TimedOut => {
+                    let message = format!(
+                        "the resolver gave no answer within {} ms; the conflict goes to the policy, then the app",
+                        self.callback_timeout_ms
+                    );
+                    self.error_event("resolver_timeout", &id, &message);
+                    self.policy_decides(&id).await
+                }
+                Answer::Value(body) if body.is_null() || body.is_undefined() => {
+                    self.policy_decides(&id).await
+                }
+                Answer::Value(body) => self.resolver_decides(&id, &body).await,
+            };
+            match outcome {
+                Ok(Some((_, events))) => {
+                    resolved = true;
+                    self.emit(events);
+                }
+                Ok(None) => self.publish("conflict", json!(conflict)),
+                Err((code, message)) => {
+                    self.error_event(code, &id, &message);
+                    self.publish("conflict", json!(conflict));
+                }
+            }
+        }
+        resolved
+    }
+
+    fn error_event(&self, code: &str, id: &str, message: &str) {
+        self.publish("error", json!({"code": code, "id": id, "message": message}));
+    }
+
+    /// The policy's decision on a conflict the resolver declined.
+    async fn policy_decides(&self, id: &str) -> Result<Option<Written>, (&'static str, String)> {
+        self.client
+            .auto_resolve_recorded(id, &BrowserEnv)
+            .await
+            .map_err(|e| ("resolver_failed", e.to_string()))
+    }
+
+    /// Writes the body the resolver returned as the resolution.
+    async fn resolver_decides(
+        &self,
+        id: &str,
+        body: &JsValue,
+    ) -> Result<Option<Written>, (&'static str, String)> {
+        let body = to_json(body).map_err(|e| ("resolver_failed", format!("the resolver returned {e}")))?;
+        let written = self
+            .client
+            .resolve(id, Some(body), &BrowserEnv)
+            .await
+            .map_err(|e| ("resolver_failed", e.to_string()))?;
+        self.publish(
+            "resolved",
+            json!({"type": "resolved", "id": id, "strategy": "custom", "clashes": []}),
+        );
+        Ok(Some(written))
+    }
+
+    /// Calls the app's `auth` callback for fresh headers; true when it gave
+    /// some in time.
+    pub(super) async fn refresh_auth(&self) -> bool {
+        let (Some(auth), Some(transport)) = (&self.auth, &self.transport) else {
+            return false;
+        };
+        let value = match call(auth, &JsValue::UNDEFINED, self.callback_timeout_ms).await {
+            Answer::Value(value) => value,
+            Answer::Threw(message) => {
+                let message = format!("the auth callback threw: {message}");
+                self.publish("error", json!({"code": "auth_failed", "message": message}));
+                return false;
+            }
+            Answer::TimedOut => {
+                let message = format!(
+                    "the auth callback gave no answer within {} ms",
+                    self.callback_timeout_ms
+                );
+                self.publish("error", json!({"code": "auth_timeout", "message": message}));
+                return false;
+            }
+        };
+        let Ok(headers) =
+            serde_wasm_bindgen::from_value::<std::collections::BTreeMap<String, String>>(value)
+        else {
+            let message = "the auth callback must return an object of header strings";
+            self.publish("error", json!({"code": "auth_failed", "message": message}));
+            return false;
+        };
+        transport.set_headers(headers);
+        true
+    }
+}

@@ -1,0 +1,277 @@
+// One database, many tabs: pages of one browser context share IndexedDB, as
+// the tabs of a web app do. One tab leads and syncs; every write is pushed
+// once, nothing is lost, every tab hears of every change, and leadership
+// moves when the leader's tab goes away.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, sdkPage, eventually, serverDocs } from './harness.mjs';
+import { startProxy } from './proxy.mjs';
+
+let server;
+let proxy;
+let browser;
+let count = 0;
+before(async () => {
+  server = await startServer();
+  proxy = await startProxy(server.url);
+  browser = await launch();
+});
+after(async () => { await browser?.close(); await proxy?.close(); server?.stop(); });
+
+const fresh = (prefix) => `${prefix}-${Date.now()}-${count++}`;
+
+/**
+ * Opens the database `name` in `page` as window.db (or window[slot]),
+ * recording its events in window.events[slot]. `options` is JS source for
+ * extra open() options (functions allowed).
+ */
+async function open(page, name, remoteDb, options = '{}', slot = 'db') {
+  await page.evaluate(async ({ name, remote, options, slot }) => {
+    window.events ??= {};
+    window.events[slot] = [];
+    // eslint-disable-next-line no-new-func
+    const extra = new Function(`return (${options});`)();
+    const db = await window.tidesync.Tidesync.open({ name, remote, debounceMs: 20, backoffBaseMs: 100, backoffCapMs: 1000, pollIntervalMs: 0, ...extra });
+    window[slot] = db;
+    for (const ev of ['change', 'conflict', 'error', 'status', 'resolved']) db.on(ev, (p) => window.events[slot].push({ ev, p }));
+  }, { name, remote: `${proxy.url}/${remoteDb}`, options, slot });
+}
+
+const events = (page, ev, slot = 'db') => page.evaluate(({ ev, slot }) => window.events[slot].filter((e) => e.ev === ev).map((e) => e.p), { ev, slot });
+const pushedIds = (db) => proxy.requests(`/${db}/_bulk_docs`).filter((r) => r.action !== 'drop-request').flatMap((r) => r.ids ?? []);
+const countOf = (ids) => ids.reduce((m, id) => m.set(id, (m.get(id) ?? 0) + 1), new Map());
+
+test('an edit made in a second tab while the first tab\'s push is in flight reaches the server', async () => {
+  const context = await browser.newContext();
+  const db = fresh('race');
+  const name = fresh('c');
+  const one = await sdkPage(context, proxy.url);
+  await open(one, name, db);
+  await eventually(async () => (await one.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
+  // Hold tab one's push in the air for a while.
+  proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'delay', delayMs: 1500 });
+  await one.evaluate(async () => { window.first = (await window.db.put({ _id: 'd', v: 1 })).synced; });
+  await eventually(() => proxy.requests(`/${db}/_bulk_docs`).length >= 1, 5000, 'the push to start');
+  // Tab two opens the same database and edits the document meanwhile.
+  const two = await sdkPage(context, proxy.url);
+  await open(two, name, db);
+  const second = await two.evaluate(async () => (await window.db.put({ _id: 'd', v: 2 })).synced);
+  assert.equal(second.outcome, 'accepted', JSON.stringify(second));
+  assert.match(second.rev, /^2-/);
+  const first = await one.evaluate(() => window.first);
+  assert.equal(first.outcome, 'accepted');
+  assert.match(first.rev, /^1-/);
+  const docs = await serverDocs(server.url, db);
+  assert.equal(docs.d.v, 2, 'the server holds the second edit');
+  for (const page of [one, two]) {
+    const doc = await page.evaluate(() => window.db.get('d'));
+    assert.equal(doc.v, 2);
+    assert.equal(doc._rev, second.rev);
+    assert.equal(await page.evaluate(() => window.db.pendingCount()), 0);
+    assert.equal((await page.evaluate(() => window.db.conflicts())).length, 0);
+  }
+  await context.close();
+});
+
+test('three tabs x 100 live writes: each document pushed once, every write settled, every tab told', async () => {
+  const context = await browser.newContext();
+  const db = fresh('three');
+  const name = fresh('c');
+  const pages = [];
+  for (let i = 0; i < 3; i++) {
+    const page = await sdkPage(context, proxy.url);
+    await open(page, name, db);
+    pages.push(page);
+  }
+  const outcomes = await Promise.all(pages.map((page, t) => page.evaluate(async (t) => {
+    const synced = [];
+    for (let i = 0; i < 100; i++) synced.push((await window.db.put({ _id: `t${t}-${String(i).padStart(3, '0')}`, t, i })).synced);
+    return (await Promise.all(synced)).map((s) => s.outcome);
+  }, t)));
+  for (const list of outcomes) assert.deepEqual(new Set(list), new Set(['accepted']));
+  const counts = countOf(pushedIds(db));
+  assert.equal(counts.size, 300);
+  const twice = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
+  assert.deepEqual(twice, [], 'pushed more than once');
+  const docs = await serverDocs(server.url, db);
+  assert.equal(Object.keys(docs).length, 300);
+  for (const doc of Object.values(docs)) assert.match(doc._rev, /^1-/);
+  for (const page of pages) {
+    const changed = new Set((await events(page, 'change')).map((c) => c.id));
+    assert.equal(changed.size, 300, 'a change event for every document, whichever tab wrote it');
+    const origins = new Set((await events(page, 'change')).map((c) => c.origin));
+    assert.ok(origins.has('local') && origins.has('tab'), `origins: ${[...origins]}`);
+    assert.equal((await events(page, 'conflict')).length, 0);
+  }
+  await context.close();
+});
+
+test('the leader tab closed in the middle of a push: another tab takes over and finishes, each document once', async () => {
+  const context = await browser.newContext();
+  const db = fresh('handover');
+  const name = fresh('c');
+  const leader = await sdkPage(context, proxy.url);
+  await open(leader, name, db, '{ batchSize: 20 }');
+  await eventually(async () => (await leader.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
+  const follower = await sdkPage(context, proxy.url);
+  await open(follower, name, db, '{ batchSize: 20 }');
+  proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'delay', delayMs: 200, times: 1000 });
+  await follower.evaluate(async () => {
+    window.synced = [];
+    for (let i = 0; i < 200; i++) window.synced.push((await window.db.put({ _id: `h-${String(i).padStart(3, '0')}`, i })).synced);
+  });
+  await eventually(() => proxy.requests(`/${db}/_bulk_docs`).length >= 2, 15000, 'pushing to start');
+  await leader.close();
+  const outcomes = await follower.evaluate(async () => (await Promise.all(window.synced)).map((s) => s.outcome));
+  assert.deepEqual(new Set(outcomes), new Set(['accepted']));
+  proxy.clearFaults();
+  const docs = await serverDocs(server.url, db);
+  assert.equal(Object.keys(docs).length, 200);
+  for (const doc of Object.values(docs)) assert.match(doc._rev, /^1-/, `${doc._id} written more than once`);
+  assert.equal(await follower.evaluate(() => window.db.pendingCount()), 0);
+  await eventually(async () => (await follower.evaluate(() => window.db.status())).state === 'idle', 5000, 'the new leader to go idle');
+  await context.close();
+});
+
+test('two open() of one name in one page share the work and hear each other', async () => {
+  const context = await browser.newContext();
+  const page = await sdkPage(context, proxy.url);
+  const db = fresh('twice');
+  const name = fresh('c');
+  // React StrictMode mounts twice: two instances of one database in one page.
+  await open(page, name, db, '{}', 'a');
+  await open(page, name, db, '{}', 'b');
+  const outcomes = await page.evaluate(async () => {
+    const a = await window.a.put({ _id: 'from-a', n: 1 });
+    const b = await window.b.put({ _id: 'from-b', n: 2 });
+    const again = await window.b.put({ _id: 'from-a', n: 3 });
+    return Promise.all([a.synced, b.synced, again.synced]);
+  });
+  assert.deepEqual(outcomes.map((o) => o.outcome), ['accepted', 'accepted', 'accepted']);
+  const docs = await serverDocs(server.url, db);
+  assert.equal(docs['from-a'].n, 3);
+  assert.equal(docs['from-b'].n, 2);
+  const counts = countOf(pushedIds(db));
+  assert.ok([...counts.values()].every((n) => n <= 2) && counts.get('from-b') === 1, JSON.stringify([...counts]));
+  const heardByA = (await events(page, 'change', 'a')).filter((c) => c.origin === 'tab').map((c) => c.id);
+  assert.ok(heardByA.includes('from-b'), 'a hears b\'s write as another tab\'s');
+  // A sync() asked of either instance runs once, in the leader.
+  const reports = await page.evaluate(() => Promise.all([window.a.sync(), window.b.sync()]));
+  for (const report of reports) assert.deepEqual(report.errors, []);
+  await page.evaluate(() => Promise.all([window.a.close(), window.b.close()]));
+  await context.close();
+});
+
+test('open, close and open again in quick succession loses nothing', async () => {
+  const context = await browser.newContext();
+  const page = await sdkPage(context, proxy.url);
+  const db = fresh('reopen');
+  const name = fresh('c');
+  for (let round = 0; round < 3; round++) {
+    await open(page, name, db);
+    await page.evaluate(async (round) => {
+      await window.db.put({ _id: `r${round}`, round });
+      await window.db.close();
+    }, round);
+    const closed = await page.evaluate(() => window.db.get('r0').then(() => 'open', (e) => e.code));
+    assert.equal(closed, 'closed');
+  }
+  await open(page, name, db);
+  await eventually(async () => (await page.evaluate(() => window.db.pendingCount())) === 0, 10000, 'the queue to drain');
+  const docs = await serverDocs(server.url, db);
+  assert.deepEqual(Object.keys(docs).sort(), ['r0', 'r1', 'r2']);
+  // destroy() right after live writes closes its own connection first.
+  const destroyed = await page.evaluate(async () => {
+    for (let i = 0; i < 20; i++) await window.db.put({ _id: `late-${i}` });
+    await window.db.destroy();
+    return 'destroyed';
+  });
+  assert.equal(destroyed, 'destroyed');
+  await open(page, name, db, '{ live: false }');
+  assert.equal((await page.evaluate(() => window.db.all())).length, 0);
+  await context.close();
+});
+
+test('a resolver that calls sync() does not deadlock; one that never answers times out and sync goes on', async () => {
+  const context = await browser.newContext();
+  const page = await sdkPage(context, proxy.url);
+  const db = fresh('resolver');
+  await open(page, fresh('c'), db, `{ live: false, callbackTimeoutMs: 500, resolver: async (c) => {
+    if (c.id === 'hang') return new Promise(() => {});
+    window.nested = await window.db.sync();
+    return { ...c.remote, ...c.local, merged: true };
+  } }`);
+  await page.evaluate(async () => {
+    await window.db.put({ _id: 'calls-sync', v: 0 });
+    await window.db.put({ _id: 'hang', v: 0 });
+    await window.db.sync();
+    await window.db.put({ _id: 'calls-sync', v: 1, mine: true });
+    await window.db.put({ _id: 'hang', v: 1 });
+  });
+  for (const id of ['calls-sync', 'hang']) {
+    const current = await (await fetch(`${server.url}/${db}/${id}`)).json();
+    const res = await fetch(`${server.url}/${db}/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...current, v: 2, theirs: true }) });
+    assert.equal(res.status, 201);
+  }
+  const report = await page.evaluate(() => window.db.sync());
+  assert.equal(report.conflicts, 2);
+  await eventually(async () => (await events(page, 'error')).some((e) => e.code === 'resolver_timeout' && e.id === 'hang'), 5000, 'the timeout');
+  assert.ok(await page.evaluate(() => window.nested !== undefined), 'the nested sync() returned');
+  await page.evaluate(() => window.db.sync());
+  const merged = (await serverDocs(server.url, db))['calls-sync'];
+  assert.equal(merged.merged, true, 'the resolution was pushed');
+  assert.equal(merged.theirs, true);
+  const conflicts = await page.evaluate(() => window.db.conflicts());
+  assert.deepEqual(conflicts.map((c) => c.id), ['hang'], 'the timed-out conflict is left to the app');
+  assert.ok((await events(page, 'conflict')).some((c) => c.id === 'hang'));
+  // Sync goes on after the timeout.
+  const after = await page.evaluate(async () => { const w = await window.db.put({ _id: 'later' }); await window.db.sync(); return w.synced; });
+  assert.equal(after.outcome, 'accepted');
+  await context.close();
+});
+
+test('a follower reports the leader\'s sync state and its sync() is run by the leader', async () => {
+  const context = await browser.newContext();
+  const db = fresh('status');
+  const name = fresh('c');
+  const leader = await sdkPage(context, proxy.url);
+  await open(leader, name, db);
+  await eventually(async () => (await leader.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
+  const follower = await sdkPage(context, proxy.url);
+  await open(follower, name, db);
+  const before = proxy.requests(`/${db}/_changes`, 'GET').length;
+  const report = await follower.evaluate(() => window.db.sync());
+  assert.deepEqual(report.errors, []);
+  assert.ok(proxy.requests(`/${db}/_changes`, 'GET').length > before, 'a cycle ran');
+  const status = await follower.evaluate(() => window.db.status());
+  assert.equal(status.state, 'idle');
+  assert.ok(status.lastSyncAt > 0);
+  assert.ok((await events(follower, 'status')).length > 0, 'the follower hears the leader\'s status');
+  await context.close();
+});
+
+test('without Web Locks a lease elects one leader: one push per document, and a new leader when it closes', async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => { Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true }); });
+  const db = fresh('lease');
+  const name = fresh('c');
+  const one = await sdkPage(context, proxy.url);
+  assert.equal(await one.evaluate(() => navigator.locks), undefined);
+  await open(one, name, db);
+  const two = await sdkPage(context, proxy.url);
+  await open(two, name, db);
+  const outcomes = await Promise.all([one, two].map((page, t) => page.evaluate(async (t) => {
+    const synced = [];
+    for (let i = 0; i < 30; i++) synced.push((await window.db.put({ _id: `l${t}-${i}`, i })).synced);
+    return (await Promise.all(synced)).map((s) => s.outcome);
+  }, t)));
+  for (const list of outcomes) assert.deepEqual(new Set(list), new Set(['accepted']));
+  const counts = countOf(pushedIds(db));
+  assert.equal(counts.size, 60);
+  assert.ok([...counts.values()].every((n) => n === 1), 'each document pushed once');
+  // Whichever tab leads, closing one leaves the other to sync.
+  await one.close();
+  const late = await two.evaluate(async () => (await window.db.put({ _id: 'after-handover' })).synced);
+  assert.equal(late.outcome, 'accepted');
+  await context.close();
+});
