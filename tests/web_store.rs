@@ -182,7 +182,7 @@ async fn destroy_blocked_by_a_foreign_connection_fails_then_completes() {
         .await
         .expect("foreign");
     match IdbStore::destroy(&name).await {
-        Err(StoreError::Backend(message)) => assert!(message.contains("blocked"), "{message}"),
+        Err(StoreError::Blocked(message)) => assert!(message.contains("blocked"), "{message}"),
         other => panic!("expected a blocked deletion, got {other:?}"),
     }
     foreign.close();

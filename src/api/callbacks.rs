@@ -83,7 +83,9 @@ impl Inner {
             let id = conflict.id.clone();
             let answer = call(resolver, &to_js(conflict), self.callback_timeout_ms).await;
             let outcome = match answer {
-                Answer::Threw(message) => Err(("resolver_failed", format!("the resolver threw: {message}"))),
+                Answer::Threw(message) => {
+                    Err(("resolver_failed", format!("the resolver threw: {message}")))
+                }
                 Answer::TimedOut => {
                     let message = format!(
                         "the resolver gave no answer within {} ms; the conflict goes to the policy, then the app",
@@ -130,7 +132,8 @@ impl Inner {
         id: &str,
         body: &JsValue,
     ) -> Result<Option<Written>, (&'static str, String)> {
-        let body = to_json(body).map_err(|e| ("resolver_failed", format!("the resolver returned {e}")))?;
+        let body =
+            to_json(body).map_err(|e| ("resolver_failed", format!("the resolver returned {e}")))?;
         let written = self
             .client
             .resolve(id, Some(body), &BrowserEnv)

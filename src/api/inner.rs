@@ -24,12 +24,7 @@ use super::{
     live::Live,
     tabs::{Forwarded, TabLink, TabMessage},
 };
-use crate::{
-    convert::to_js,
-    error::SdkError,
-    idb::IdbStore,
-    transport::FetchTransport,
-};
+use crate::{convert::to_js, error::SdkError, idb::IdbStore, transport::FetchTransport};
 
 /// Everything an open database holds; shared by the handle, timers and
 /// browser event listeners (which keep only a weak reference).
@@ -220,22 +215,25 @@ impl Inner {
     }
 
     /// The leader's status changed: emits it here and to every other tab.
-    pub fn emit_status_shared(self: &Rc<Self>) {
+    pub async fn share_status(&self) {
         if self.closed.get() || !self.leader.get() {
             return;
         }
-        let inner = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            match inner.status().await {
-                Ok(status) => {
-                    if inner.listeners.has("status") {
-                        inner.listeners.emit("status", &to_js(&status));
-                    }
-                    inner.post(&TabMessage::Status { status });
+        match self.status().await {
+            Ok(status) => {
+                if self.listeners.has("status") {
+                    self.listeners.emit("status", &to_js(&status));
                 }
-                Err(error) => web_sys::console::warn_1(&JsValue::from(error)),
+                self.post(&TabMessage::Status { status });
             }
-        });
+            Err(error) => web_sys::console::warn_1(&JsValue::from(error)),
+        }
+    }
+
+    /// [`share_status`](Self::share_status) from code that cannot await it.
+    pub fn emit_status_shared(self: &Rc<Self>) {
+        let inner = self.clone();
+        wasm_bindgen_futures::spawn_local(async move { inner.share_status().await });
     }
 
     /// `sync()`: a cycle here when this tab leads, else the leader's.
@@ -272,7 +270,7 @@ impl Inner {
         } else if !failed {
             self.auth_tried.set(false);
         }
-        self.emit_status_shared();
+        self.share_status().await;
         Live::reschedule(self);
         Ok(report)
     }
@@ -285,7 +283,7 @@ impl Inner {
             return Err(SdkError::Closed);
         }
         self.scheduler.borrow_mut().cycle_started(BrowserEnv.now());
-        self.emit_status_shared();
+        self.share_status().await;
         let run = self
             .client
             .sync(transport, &BrowserEnv, self.remote_known.get(), |events| {

@@ -305,7 +305,9 @@ impl Tidesync {
     /// same object the `status` event carries.
     #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
     pub fn status(&self) -> Promise {
-        promise(&self.inner, |inner| async move { Ok(to_js(&inner.status().await?)) })
+        promise(&self.inner, |inner| async move {
+            Ok(to_js(&inner.status().await?))
+        })
     }
 
     /// Stops automatic sync (manual `sync()` still works) until `resume()`.

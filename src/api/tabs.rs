@@ -84,11 +84,12 @@ pub(super) fn link(name: &str, weak: std::rc::Weak<Inner>) -> TabLink {
             inner.on_role(leader);
         }
     });
-    let on_message = Closure::<dyn FnMut(String, String)>::new(move |from: String, json: String| {
-        if let Some(inner) = weak.upgrade() {
-            inner.on_message(&from, &json);
-        }
-    });
+    let on_message =
+        Closure::<dyn FnMut(String, String)>::new(move |from: String, json: String| {
+            if let Some(inner) = weak.upgrade() {
+                inner.on_message(&from, &json);
+            }
+        });
     // Owned by JS from here on: the link calls them until it is closed.
     let on_role: Function = on_role.into_js_value().unchecked_into();
     let on_message: Function = on_message.into_js_value().unchecked_into();
@@ -129,8 +130,12 @@ impl Inner {
             return;
         }
         Live::install(self);
-        let waiting: Vec<(Function, Function)> =
-            self.forwarded.borrow_mut().drain().map(|(_, f)| f).collect();
+        let waiting: Vec<(Function, Function)> = self
+            .forwarded
+            .borrow_mut()
+            .drain()
+            .map(|(_, f)| f)
+            .collect();
         if waiting.is_empty() {
             self.scheduler.borrow_mut().request_now();
             Live::reschedule(self);
@@ -141,7 +146,11 @@ impl Inner {
             let _ = match &result {
                 Ok(report) => resolve.call1(&JsValue::NULL, &to_js(report)),
                 Err(error) => {
-                    let error = crate::error::js_error(error.code(), &error.to_string(), &JsValue::UNDEFINED);
+                    let error = crate::error::js_error(
+                        error.code(),
+                        &error.to_string(),
+                        &JsValue::UNDEFINED,
+                    );
                     reject.call1(&JsValue::NULL, &error)
                 }
             };
@@ -230,8 +239,12 @@ impl Inner {
 
     /// Rejects the `sync()` calls still waiting for a leader (the tab closes).
     pub(super) fn drop_forwarded(&self) {
-        let waiting: Vec<(Function, Function)> =
-            self.forwarded.borrow_mut().drain().map(|(_, f)| f).collect();
+        let waiting: Vec<(Function, Function)> = self
+            .forwarded
+            .borrow_mut()
+            .drain()
+            .map(|(_, f)| f)
+            .collect();
         for (_, reject) in waiting {
             let _ = reject.call1(&JsValue::NULL, &JsValue::from(SdkError::Closed));
         }

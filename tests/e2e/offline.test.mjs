@@ -231,3 +231,24 @@ test('a hung request times out and is retried; pause holds automatic sync until 
   await eventually(async () => (await pending(page)) === 0, 5000, 'the push after resume');
   await context.close();
 });
+
+test('an auth callback that never answers times out, is reported, and sync goes on', async () => {
+  const context = await browser.newContext();
+  const page = await sdkPage(context, proxy.url);
+  const db = fresh('authhang');
+  proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'status', status: 401 });
+  await page.evaluate(async ({ name, remote }) => {
+    window.events = [];
+    window.db = await window.tidesync.Tidesync.open({
+      name, remote, live: false, callbackTimeoutMs: 300, auth: () => new Promise(() => {}),
+    });
+    window.db.on('error', (p) => window.events.push(p));
+  }, { name: fresh('c'), remote: `${proxy.url}/${db}` });
+  const first = await page.evaluate(async () => { await window.db.put({ _id: 'a' }); return window.db.sync(); });
+  assert.equal(first.errors[0].code, 'unauthorized');
+  await eventually(() => page.evaluate(() => window.events.some((e) => e.code === 'auth_timeout')), 5000, 'the auth timeout');
+  const second = await page.evaluate(() => window.db.sync());
+  assert.deepEqual(second.errors, []);
+  assert.equal(second.pushed, 1);
+  await context.close();
+});

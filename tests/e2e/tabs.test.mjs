@@ -275,3 +275,28 @@ test('without Web Locks a lease elects one leader: one push per document, and a 
   assert.equal(late.outcome, 'accepted');
   await context.close();
 });
+
+test('the leader tab crashed in the middle of a push: another tab takes over, each document once', async () => {
+  const context = await browser.newContext();
+  const db = fresh('crash');
+  const name = fresh('c');
+  const leader = await sdkPage(context, proxy.url);
+  await open(leader, name, db, '{ batchSize: 10 }');
+  await eventually(async () => (await leader.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
+  const follower = await sdkPage(context, proxy.url);
+  await open(follower, name, db, '{ batchSize: 10 }');
+  proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'delay', delayMs: 300, times: 1000 });
+  await leader.evaluate(async () => { for (let i = 0; i < 100; i++) await window.db.put({ _id: `k-${String(i).padStart(3, '0')}`, i }); });
+  await eventually(() => proxy.requests(`/${db}/_bulk_docs`).length >= 2, 15000, 'pushing to start');
+  // The renderer dies: no unload, no close(); the browser releases its lock.
+  const cdp = await context.newCDPSession(leader);
+  const crashed = new Promise((resolve) => leader.once('crash', resolve));
+  cdp.send('Page.crash').catch(() => {}); // never answers: the page is gone
+  await crashed;
+  await eventually(async () => (await follower.evaluate(() => window.db.pendingCount())) === 0, 20000, 'the follower to finish the queue');
+  proxy.clearFaults();
+  const docs = await serverDocs(server.url, db);
+  assert.equal(Object.keys(docs).length, 100);
+  for (const doc of Object.values(docs)) assert.match(doc._rev, /^1-/, `${doc._id} written more than once`);
+  await context.close();
+});

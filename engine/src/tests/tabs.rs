@@ -78,7 +78,8 @@ struct WhilePushing<'a> {
 impl Transport for WhilePushing<'_> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         if request.path == "_bulk_docs" {
-            if let Some(edit) = self.edit.borrow_mut().take() {
+            let edit = self.edit.borrow_mut().take();
+            if let Some(edit) = edit {
                 if self.recover {
                     self.other
                         .client
