@@ -33,3 +33,27 @@ stop_server() {
   [ -n "${SERVER_DATA_DIR:-}" ] && rm -rf "$SERVER_DATA_DIR"
   SERVER_DATA_DIR=
 }
+
+# Readies the CouchDB at COUCHDB_URL (admin COUCHDB_USER/COUCHDB_PASSWORD) for
+# the CouchDB tier: the app user the tests sign in as, and CORS for the browser
+# tests, whose page comes from another origin. Sets COUCH_ADMIN_AUTH,
+# COUCH_APP_AUTH (Authorization header values) and COUCH_APP_USER.
+couch_prepare() {
+  local url=${COUCHDB_URL%/} admin="${COUCHDB_USER:-admin}:${COUCHDB_PASSWORD:-admin}"
+  COUCH_APP_USER=tidesync-app
+  local app_password=app-secret
+  couch_put() {
+    local code
+    code=$(curl -s -o /dev/null -w '%{http_code}' -u "$admin" -X PUT -H 'content-type: application/json' "$url$1" -d "$2")
+    case "$code" in 2*|409) ;; *) echo "couch_prepare: PUT $1 answered $code" >&2; return 1 ;; esac
+  }
+  curl -sf -o /dev/null -u "$admin" "$url/_session" || { echo "couch_prepare: no admin access to $url" >&2; return 1; }
+  couch_put "/_users/org.couchdb.user:$COUCH_APP_USER" "{\"name\":\"$COUCH_APP_USER\",\"password\":\"$app_password\",\"roles\":[],\"type\":\"user\"}"
+  couch_put /_node/_local/_config/chttpd/enable_cors '"true"'
+  couch_put /_node/_local/_config/cors/origins '"*"'
+  couch_put /_node/_local/_config/cors/headers '"accept, authorization, content-type, origin, referer"'
+  couch_put /_node/_local/_config/cors/methods '"GET, PUT, POST, HEAD, DELETE"'
+  COUCH_ADMIN_AUTH="Basic $(printf '%s' "$admin" | base64 -w0)"
+  COUCH_APP_AUTH="Basic $(printf '%s' "$COUCH_APP_USER:$app_password" | base64 -w0)"
+  export COUCH_ADMIN_AUTH COUCH_APP_AUTH COUCH_APP_USER
+}

@@ -13,7 +13,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn two_clients_create_edit_delete_and_converge() {
-    let remote = remote_db("converge");
+    let remote = remote_db("converge").await;
     let a = open(&unique("a"), &remote).await;
     let b = open(&unique("b"), &remote).await;
     let written = call(
@@ -66,7 +66,7 @@ async fn two_clients_create_edit_delete_and_converge() {
 
 #[wasm_bindgen_test]
 async fn seed_walkthrough_conflict_is_reported_and_resolved() {
-    let remote = remote_db("agsync");
+    let remote = remote_db("agsync").await;
     let a = open(&unique("clientA"), &remote).await;
     let b = open(&unique("clientB"), &remote).await;
     call(&a, "put", &[json(r#"{"_id": "f11075199bcea80849204660d7000d53", "car": {"make": "Toyota", "color": "red"}}"#)]).await;
@@ -150,7 +150,7 @@ async fn seed_walkthrough_conflict_is_reported_and_resolved() {
 
 #[wasm_bindgen_test]
 async fn data_survives_close_and_reopen() {
-    let remote = remote_db("reopen");
+    let remote = remote_db("reopen").await;
     let name = unique("persist");
     let db = open(&name, &remote).await;
     call(
@@ -275,12 +275,25 @@ async fn bad_input_is_refused_with_a_code_and_nothing_is_stored() {
         "({name: ''})",
         "({name: 'x', remote: 'ftp://nope'})",
         "({name: 'x', bogus: 1})",
+        "({name: 'x', headers: 'Bearer t'})",
+        "({name: 'x', callbackTimeoutMs: 0})",
     ] {
         let result =
             wasm_bindgen_futures::JsFuture::from(tidesync::Tidesync::open(eval(options))).await;
         assert!(result.is_err(), "open({options}) should fail");
         expect_code(result, "invalid_options");
     }
+    // An option left undefined is an option not given, as in any JS API
+    // (`headers: token ? { ... } : undefined`).
+    let undefined_options = format!(
+        "({{name: '{}', remote: undefined, headers: undefined, auth: undefined, batchSize: undefined}})",
+        unique("undef")
+    );
+    let opened =
+        wasm_bindgen_futures::JsFuture::from(tidesync::Tidesync::open(eval(&undefined_options)))
+            .await;
+    let opened = opened.unwrap_or_else(|e| panic!("undefined options refused: {e:?}"));
+    call(&opened, "close", &[]).await;
     call(&db, "close", &[]).await;
     expect_code(
         support::try_call(&db, "put", &[json(r#"{"_id": "late"}"#)]).await,
@@ -291,7 +304,7 @@ async fn bad_input_is_refused_with_a_code_and_nothing_is_stored() {
 
 #[wasm_bindgen_test]
 async fn listeners_see_local_and_remote_changes_and_a_throwing_one_breaks_nothing() {
-    let remote = remote_db("events");
+    let remote = remote_db("events").await;
     let a = open(&unique("ev-a"), &remote).await;
     let b = open(&unique("ev-b"), &remote).await;
     let changes = support::Recorder::on(&b, "change");

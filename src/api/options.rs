@@ -145,6 +145,12 @@ impl OpenOptions {
         for key in ["auth", "resolver"] {
             let _ = js_sys::Reflect::delete_property(&plain, &JsValue::from_str(key));
         }
+        // An option set to `undefined` is an option not given.
+        for key in js_sys::Object::keys(&plain).iter() {
+            if js_sys::Reflect::get(&plain, &key).is_ok_and(|v| v.is_undefined()) {
+                let _ = js_sys::Reflect::delete_property(&plain, &key);
+            }
+        }
         let mut options: OpenOptions = serde_wasm_bindgen::from_value(plain.into())
             .map_err(|e| SdkError::InvalidOptions(e.to_string()))?;
         options.auth = auth;

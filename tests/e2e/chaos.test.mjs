@@ -10,8 +10,8 @@ import { startProxy } from './proxy.mjs';
 let server;
 let proxy;
 let browser;
-before(async () => { server = await startServer(); proxy = await startProxy(server.url); browser = await launch(); });
-after(async () => { await browser?.close(); await proxy?.close(); server?.stop(); });
+before(async () => { server = await startServer(); proxy = await startProxy(server); browser = await launch(); });
+after(async () => { await browser?.close(); await proxy?.close(); await server?.stop(); });
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
 function random(seed) {
@@ -39,7 +39,7 @@ test('three clients under random faults converge and account for every write', a
     const page = await sdkPage(context, proxy.url);
     await page.evaluate(async ({ name, remote }) => {
       window.outcomes = { writes: 0, accepted: 0, conflict: 0, rejected: 0, discarded: 0 };
-      window.db = await window.tidesync.Tidesync.open({ name, remote, debounceMs: 20, backoffBaseMs: 50, backoffCapMs: 400, pollIntervalMs: 300 });
+      window.db = await window.tidesync.Tidesync.open({ name, remote, headers: window.remoteHeaders, debounceMs: 20, backoffBaseMs: 50, backoffCapMs: 400, pollIntervalMs: 300 });
       window.write = async (op, id, body) => {
         const result = op === 'put' ? await window.db.put({ _id: id, ...body }) : await window.db.delete(id);
         window.outcomes.writes++;
@@ -84,7 +84,7 @@ test('three clients under random faults converge and account for every write', a
   for (let round = 0; round < 2; round++) {
     for (const { page } of clients) await page.evaluate(() => window.db.sync());
   }
-  const expected = Object.fromEntries(Object.entries(await serverDocs(server.url, db)).map(([k, d]) => [k, strip(d)]));
+  const expected = Object.fromEntries(Object.entries(await serverDocs(server, db)).map(([k, d]) => [k, strip(d)]));
   for (const [i, { page }] of clients.entries()) {
     const docs = await page.evaluate(() => window.db.all());
     const held = Object.fromEntries(docs.map((d) => [d._id, strip(d)]));

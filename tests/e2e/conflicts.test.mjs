@@ -14,11 +14,11 @@ let context;
 let count = 0;
 before(async () => {
   server = await startServer();
-  proxy = await startProxy(server.url);
+  proxy = await startProxy(server);
   browser = await launch();
   context = await browser.newContext();
 });
-after(async () => { await context?.close(); await browser?.close(); await proxy?.close(); server?.stop(); });
+after(async () => { await context?.close(); await browser?.close(); await proxy?.close(); await server?.stop(); });
 
 /**
  * Two clients on one fresh remote database, each in its own page. `options` is
@@ -33,7 +33,7 @@ async function pair(optionsA = '{}', optionsB = optionsA) {
       window.events = [];
       // eslint-disable-next-line no-new-func
       const extra = new Function(`return (${options});`)();
-      window.db = await window.tidesync.Tidesync.open({ name, remote, live: false, ...extra });
+      window.db = await window.tidesync.Tidesync.open({ name, remote, headers: window.remoteHeaders, live: false, ...extra });
       for (const ev of ['change', 'conflict', 'error', 'resolved']) window.db.on(ev, (p) => window.events.push({ ev, p }));
     }, { name: `${db}-${label}`, remote: `${proxy.url}/${db}`, options });
     clients.push(page);
@@ -67,7 +67,7 @@ test('bug tracker: different fields merge, sentences of one text merge, the same
   const expected = { title: 'Crash', status: 'in-progress', assignee: 'kim', description: 'The app crashes on login with SSO. It started after the update. Users are very unhappy.' };
   assert.deepEqual(body(await t.get(t.a, 'bug-1')), expected);
   assert.deepEqual(body(await t.get(t.b, 'bug-1')), expected);
-  assert.deepEqual(body((await serverDocs(server.url, t.db))['bug-1']), expected);
+  assert.deepEqual(body((await serverDocs(server, t.db))['bug-1']), expected);
 
   // Same field, different values: a real clash, left to the app.
   await t.put(t.a, { _id: 'bug-1', ...expected, status: 'closed' });

@@ -150,7 +150,7 @@ async function converged(page, building, on = 'b') {
     return docs[0] && docs[1] && docs[0]._rev === docs[1]._rev ? docs : null;
   }, 20000, 'both devices to hold the resolution');
   assert.deepEqual(a, b);
-  const onServer = Object.values(await serverDocs(server.url, 'inspections')).find((d) => d._id === a._id);
+  const onServer = Object.values(await serverDocs(server, 'inspections')).find((d) => d._id === a._id);
   assert.deepEqual(withoutRev(onServer), withoutRev(a));
   assert.equal(onServer._rev, a._rev);
   await card(page, other(on), building).locator('[data-sync=synced]').waitFor();
@@ -178,7 +178,7 @@ test('an inspection created offline survives a reload, then syncs when the devic
   await card(page, 'a', building).locator('[data-sync=pending]').waitFor();
   assert.equal(await status(page, 'a').getAttribute('data-pending'), '1');
   await pane(page, 'a').locator('.outbox tbody tr', { hasText: building }).waitFor();
-  assert.equal(Object.values(await serverDocs(server.url, 'inspections')).some((d) => d.building === building), false, 'nothing left the device');
+  assert.equal(Object.values(await serverDocs(server, 'inspections')).some((d) => d.building === building), false, 'nothing left the device');
 
   await page.reload();
   await ready(page);
@@ -187,13 +187,13 @@ test('an inspection created offline survives a reload, then syncs when the devic
   assert.equal(await status(page, 'a').getAttribute('data-state'), 'offline');
   assert.equal(await pane(page, 'a').locator('.outbox tbody tr').count(), 1);
   await new Promise((r) => setTimeout(r, 300));
-  assert.equal(Object.values(await serverDocs(server.url, 'inspections')).some((d) => d.building === building), false, 'still nothing sent after the reload');
+  assert.equal(Object.values(await serverDocs(server, 'inspections')).some((d) => d.building === building), false, 'still nothing sent after the reload');
 
   await setNetwork(page, 'a', true);
   await settled(page, 'a');
   await card(page, 'a', building).locator('[data-sync=synced]').waitFor();
   assert.equal(await pane(page, 'a').locator('.outbox tbody tr').count(), 0);
-  const onServer = Object.values(await serverDocs(server.url, 'inspections')).find((d) => d.building === building);
+  const onServer = Object.values(await serverDocs(server, 'inspections')).find((d) => d.building === building);
   assert.ok(onServer, 'the server holds the inspection');
   assert.equal(onServer.type, 'inspection');
   assert.equal(onServer.notes, 'Boiler room checked.');
@@ -222,7 +222,7 @@ test('with the browser offline the page still loads (service worker) and the que
   await context.setOffline(false);
   await settled(page, 'b');
   await card(page, 'b', building).locator('[data-sync=synced]').waitFor();
-  assert.ok(Object.values(await serverDocs(server.url, 'inspections')).some((d) => d.building === building));
+  assert.ok(Object.values(await serverDocs(server, 'inspections')).some((d) => d.building === building));
   assert.deepEqual(page.errors, []);
   await context.close();
 });
@@ -341,7 +341,7 @@ test('delete: asks first, then the deletion syncs to the server and the other de
   await page.locator('#confirm-dialog button[value=delete]').click();
   await card(page, 'a', building).waitFor({ state: 'detached' });
   await settled(page, 'a');
-  assert.equal(Object.values(await serverDocs(server.url, 'inspections')).some((d) => d.building === building), false);
+  assert.equal(Object.values(await serverDocs(server, 'inspections')).some((d) => d.building === building), false);
   await pane(page, 'b').locator('.sync-now').click();
   await card(page, 'b', building).waitFor({ state: 'detached' });
   assert.deepEqual(page.errors, []);

@@ -18,7 +18,83 @@ export const chromiumArgs = [
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
 ];
 
+/**
+ * Apache CouchDB as the sync target, when the CouchDB tier runs
+ * (`TIDESYNC_E2E_TARGET=couchdb` with `COUCHDB_URL`, `COUCHDB_USER`,
+ * `COUCHDB_PASSWORD` naming an admin): each test database is created by the
+ * admin with `_security` naming the app user as a member, as an app's back
+ * end would, and the SDK signs in as that member through its `headers`.
+ */
+export const couch = process.env.TIDESYNC_E2E_TARGET === 'couchdb'
+  ? {
+    url: (process.env.COUCHDB_URL ?? '').replace(/\/+$/, ''),
+    admin: `Basic ${Buffer.from(`${process.env.COUCHDB_USER ?? 'admin'}:${process.env.COUCHDB_PASSWORD ?? 'admin'}`).toString('base64')}`,
+  }
+  : null;
+if (couch && !couch.url) throw new Error('TIDESYNC_E2E_TARGET=couchdb needs COUCHDB_URL');
+
+/** The app user the SDK signs in as on CouchDB (a member of each test database). */
+export const appUser = { name: 'tidesync-app', password: 'app-secret' };
+/** A second member, whose credentials stand for ones that expired. */
+const oldUser = { name: 'tidesync-app-old', password: 'old-secret' };
+const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** The headers an app passes to `open()` to reach the target as its user. */
+export const appHeaders = couch ? { Authorization: basic(appUser.name, appUser.password) } : {};
+
+/** Credentials the target refuses, for tests of the `auth` callback. */
+export const staleHeaders = couch ? { Authorization: basic(oldUser.name, oldUser.password) } : { Authorization: 'Bearer stale' };
+
+async function couchCall(method, path, body) {
+  const res = await fetch(`${couch.url}${path}`, {
+    method,
+    headers: { authorization: couch.admin, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok && res.status !== 409 && res.status !== 412) {
+    throw new Error(`CouchDB ${method} ${path}: ${res.status} ${await res.text()}`);
+  }
+  return res;
+}
+
+/** Sets a CouchDB node setting; returns the previous value. */
+async function couchConfig(section, key, value) {
+  const res = await couchCall('PUT', `/_node/_local/_config/${section}/${key}`, String(value));
+  return res.json();
+}
+
+async function startCouch(extraArgs) {
+  for (const user of [appUser, oldUser]) {
+    await couchCall('PUT', `/_users/org.couchdb.user:${user.name}`, { name: user.name, password: user.password, roles: [], type: 'user' });
+  }
+  // The reference server's --max-document-bytes has CouchDB's counterpart.
+  const limit = extraArgs.indexOf('--max-document-bytes');
+  const restore = [];
+  if (limit >= 0) restore.push(['couchdb', 'max_document_size', await couchConfig('couchdb', 'max_document_size', extraArgs[limit + 1])]);
+  const created = new Set();
+  return {
+    kind: 'couchdb',
+    url: couch.url,
+    /** Creates `db` with the app user as its only member (once). */
+    async prepare(db) {
+      if (created.has(db)) return;
+      created.add(db);
+      await couchCall('PUT', `/${db}`);
+      await couchCall('PUT', `/${db}/_security`, { admins: { names: [], roles: [] }, members: { names: [appUser.name, oldUser.name], roles: [] } });
+    },
+    /** A request straight to the server, as its admin. */
+    fetch: (path, init = {}) => fetch(`${couch.url}${path}`, { ...init, headers: { ...init.headers, authorization: couch.admin } }),
+    stop: async () => { for (const [section, key, value] of restore) await couchConfig(section, key, value); },
+  };
+}
+
+/**
+ * Starts the sync target of this run: the reference server on a free port with
+ * a throw-away data folder (serving the demo and the built package), or
+ * CouchDB in the CouchDB tier. `extraArgs` are reference-server flags.
+ */
 export async function startServer(extraArgs = []) {
+  if (couch) return startCouch(extraArgs);
   const dir = mkdtempSync(join(tmpdir(), 'tidesync-e2e-'));
   const portFile = join(dir, 'port');
   const bin = join(root, 'target', 'debug', 'tidesync-server');
@@ -30,7 +106,14 @@ export async function startServer(extraArgs = []) {
   for (let i = 0; i < 20 && !port; i++) { port = readFileSync(portFile, 'utf8').trim(); if (!port) await sleep(50); }
   if (!port) throw new Error('the server did not start');
   const url = `http://127.0.0.1:${port}`;
-  return { url, stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    kind: 'reference',
+    url,
+    // The SDK creates its database on the reference server itself.
+    prepare: async () => {},
+    fetch: (path, init) => fetch(`${url}${path}`, init),
+    stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); },
+  };
 }
 
 export async function launch() {
@@ -38,10 +121,14 @@ export async function launch() {
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
 }
 
-/** Opens the SDK test page (served by the proxy) and waits for the package. */
+/**
+ * Opens the SDK test page (served by the proxy) and waits for the package.
+ * `window.remoteHeaders` holds the headers that sign the app in to the target.
+ */
 export async function sdkPage(context, proxyUrl) {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.addInitScript((headers) => { window.remoteHeaders = headers; }, appHeaders);
   await page.goto(`${proxyUrl}/_test/index.html`);
   await page.waitForFunction(() => window.ready === true);
   return page;
@@ -60,8 +147,8 @@ export async function eventually(check, ms = 15000, what = 'condition') {
 }
 
 /** The server's documents of one database, by id (tombstones excluded). */
-export async function serverDocs(serverUrl, db) {
-  const res = await fetch(`${serverUrl}/${db}/_all_docs?include_docs=true`);
+export async function serverDocs(server, db) {
+  const res = await server.fetch(`/${db}/_all_docs?include_docs=true`);
   if (res.status === 404) return {};
   const body = await res.json();
   return Object.fromEntries(body.rows.map((r) => [r.id, r.doc]));

@@ -3,7 +3,7 @@
 // closed tab resumes where it stopped.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, sdkPage, eventually, serverDocs } from './harness.mjs';
+import { startServer, launch, sdkPage, eventually, serverDocs, appHeaders, staleHeaders } from './harness.mjs';
 import { startProxy } from './proxy.mjs';
 
 let server;
@@ -12,10 +12,10 @@ let browser;
 let dbCount = 0;
 before(async () => {
   server = await startServer(['--max-document-bytes', '4096']);
-  proxy = await startProxy(server.url);
+  proxy = await startProxy(server);
   browser = await launch();
 });
-after(async () => { await browser?.close(); await proxy?.close(); server?.stop(); });
+after(async () => { await browser?.close(); await proxy?.close(); await server?.stop(); });
 
 const fresh = (prefix) => `${prefix}-${Date.now()}-${dbCount++}`;
 
@@ -23,7 +23,7 @@ const fresh = (prefix) => `${prefix}-${Date.now()}-${dbCount++}`;
 async function openDb(page, name, remoteDb, options = {}) {
   await page.evaluate(async ({ name, remote, options }) => {
     window.events = [];
-    window.db = await window.tidesync.Tidesync.open({ name, remote, debounceMs: 20, backoffBaseMs: 100, backoffCapMs: 1000, ...options });
+    window.db = await window.tidesync.Tidesync.open({ name, remote, headers: window.remoteHeaders, debounceMs: 20, backoffBaseMs: 100, backoffCapMs: 1000, ...options });
     for (const ev of ['change', 'conflict', 'error', 'status']) window.db.on(ev, (p) => window.events.push({ ev, p }));
   }, { name, remote: `${proxy.url}/${remoteDb}`, options });
 }
@@ -50,7 +50,7 @@ test('offline writes resolve at once, nothing is sent, and the queue drains by i
   assert.equal(state.state, 'offline');
   await context.setOffline(false);
   await eventually(async () => (await pending(page)) === 0, 15000, 'the queue to drain');
-  const docs = await serverDocs(server.url, db);
+  const docs = await serverDocs(server, db);
   assert.equal(Object.keys(docs).length, 20);
   assert.equal(docs['doc-7'].n, 7);
   await context.close();
@@ -67,7 +67,7 @@ test('a response lost after the server committed is acknowledged, not duplicated
   assert.equal(outcome.outcome, 'accepted');
   assert.match(outcome.rev, /^1-/);
   assert.equal(proxy.requests(`/${db}/_bulk_docs`).length, 2, 'pushed, lost, replayed');
-  const res = await fetch(`${server.url}/${db}/car`);
+  const res = await server.fetch(`/${db}/car`);
   const doc = await res.json();
   assert.equal(doc._rev, outcome.rev, 'written once: still generation 1');
   assert.equal((await page.evaluate(() => window.db.conflicts())).length, 0);
@@ -112,7 +112,7 @@ test('a change the server refuses is parked and reported, and the rest of the qu
   assert.equal(result.outbox.length, 1, 'kept, never dropped');
   assert.equal(result.outbox[0].state, 'rejected');
   assert.equal(result.errors.filter((e) => e.code === 'rejected' && e.id === 'big').length, 1);
-  const docs = await serverDocs(server.url, db);
+  const docs = await serverDocs(server, db);
   assert.deepEqual(Object.keys(docs).sort(), ['after-0', 'after-1', 'after-2']);
   // The app fixes the document: the new edit replaces the parked one and lands.
   const fixed = await page.evaluate(async () => { await window.db.put({ _id: 'big', text: 'short' }); await window.db.sync(); return window.db.pendingCount(); });
@@ -135,7 +135,7 @@ test('a tab closed in the middle of pushing 500 edits resumes: all 500 land exac
   page = await sdkPage(context, proxy.url);
   await openDb(page, name, db);
   await eventually(async () => (await pending(page)) === 0, 30000, 'the rest to be pushed');
-  const docs = await serverDocs(server.url, db);
+  const docs = await serverDocs(server, db);
   assert.equal(Object.keys(docs).length, 500);
   for (const doc of Object.values(docs)) assert.match(doc._rev, /^1-/, `${doc._id} written more than once`);
   await context.close();
@@ -165,7 +165,7 @@ test('census: one document edited offline in two sessions with a reload between 
   }
   const pushes = proxy.requests(`/${db}/_bulk_docs`).filter((p) => p.action === 'pass');
   assert.deepEqual(pushes.map((p) => p.ids), [['household-12']], 'exactly one push of the document');
-  const docs = await serverDocs(server.url, db);
+  const docs = await serverDocs(server, db);
   assert.equal(docs['household-12'].people, 4);
   assert.equal(docs['household-12'].visited, true);
   assert.match(docs['household-12']._rev, /^1-/);
@@ -178,7 +178,7 @@ test('polling brings another client\'s change without any call', async () => {
   const db = fresh('poll');
   await openDb(page, fresh('c'), db, { pollIntervalMs: 500 });
   await eventually(async () => (await page.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
-  const res = await fetch(`${server.url}/${db}/from-elsewhere`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'another client' }) });
+  const res = await server.fetch(`/${db}/from-elsewhere`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'another client' }) });
   assert.equal(res.status, 201);
   const doc = await eventually(() => page.evaluate(() => window.db.get('from-elsewhere')), 5000, 'the polled change');
   assert.equal(doc.by, 'another client');
@@ -192,17 +192,19 @@ test('a 401 asks the auth callback for fresh headers and retries with them', asy
   const page = await sdkPage(context, proxy.url);
   const db = fresh('auth');
   proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'status', status: 401 });
-  await page.evaluate(async ({ name, remote }) => {
+  // The proxy answers the first push 401, as a server does once a token expired.
+  const freshAuth = appHeaders.Authorization ?? 'Bearer fresh';
+  await page.evaluate(async ({ name, remote, stale, freshAuth }) => {
     window.authCalls = 0;
     window.db = await window.tidesync.Tidesync.open({
-      name, remote, debounceMs: 20, backoffBaseMs: 5000, headers: { Authorization: 'Bearer stale' },
-      auth: async () => { window.authCalls++; return { Authorization: 'Bearer fresh' }; },
+      name, remote, debounceMs: 20, backoffBaseMs: 5000, headers: stale,
+      auth: async () => { window.authCalls++; return { Authorization: freshAuth }; },
     });
-  }, { name: fresh('c'), remote: `${proxy.url}/${db}` });
+  }, { name: fresh('c'), remote: `${proxy.url}/${db}`, stale: staleHeaders, freshAuth });
   const outcome = await page.evaluate(async () => (await window.db.put({ _id: 'secret' })).synced);
   assert.equal(outcome.outcome, 'accepted');
   const pushes = proxy.requests(`/${db}/_bulk_docs`);
-  assert.deepEqual(pushes.map((p) => p.auth), ['Bearer stale', 'Bearer fresh']);
+  assert.deepEqual(pushes.map((p) => p.auth), [staleHeaders.Authorization, freshAuth]);
   assert.ok(pushes[1].t - pushes[0].t < 4000, 'retried at once, not after the backoff');
   assert.equal(await page.evaluate(() => window.authCalls), 1);
   await context.close();
@@ -240,7 +242,7 @@ test('an auth callback that never answers times out, is reported, and sync goes 
   await page.evaluate(async ({ name, remote }) => {
     window.events = [];
     window.db = await window.tidesync.Tidesync.open({
-      name, remote, live: false, callbackTimeoutMs: 300, auth: () => new Promise(() => {}),
+      name, remote, headers: window.remoteHeaders, live: false, callbackTimeoutMs: 300, auth: () => new Promise(() => {}),
     });
     window.db.on('error', (p) => window.events.push(p));
   }, { name: fresh('c'), remote: `${proxy.url}/${db}` });

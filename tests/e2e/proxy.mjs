@@ -30,11 +30,15 @@ function readBody(req) {
   });
 }
 
-/** Starts a proxy in front of `target`; returns its URL and a control handle. */
+/**
+ * Starts a proxy in front of `target` (what `startServer` returned); returns
+ * its URL and a control handle. A database is prepared on the server (created
+ * with its members, on CouchDB) before the first request that names it.
+ */
 export async function startProxy(target) {
   let rules = [];
   const log = [];
-  const upstream = new URL(target);
+  const upstream = new URL(target.url);
 
   function forward(req, body) {
     return new Promise((resolve, reject) => {
@@ -52,6 +56,11 @@ export async function startProxy(target) {
     if (url.pathname.startsWith('/_test/pkg/')) return serveStatic(res, join(root, 'pkg'), url.pathname.slice('/_test/pkg/'.length));
     if (url.pathname.startsWith('/_test/')) return serveStatic(res, join(root, 'tests', 'e2e', 'page'), url.pathname.slice('/_test/'.length) || 'index.html');
     const body = await readBody(req);
+    // A database name as CouchDB allows them (not favicon.ico, not _session).
+    const db = decodeURIComponent(url.pathname.split('/')[1] ?? '');
+    if (/^[a-z][a-z0-9_$()+/-]*$/.test(db)) {
+      try { await target.prepare(db); } catch (e) { res.writeHead(502).end(String(e)); return; }
+    }
     const rule = rules.find((r) => (!r.method || r.method === req.method) && (!r.path || url.pathname.includes(r.path)) && r.times > 0);
     if (rule) rule.times -= 1;
     const entry = { t: Date.now(), method: req.method, path: url.pathname, action: rule?.action ?? 'pass', bytes: body.length, auth: req.headers.authorization };

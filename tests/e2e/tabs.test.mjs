@@ -13,10 +13,10 @@ let browser;
 let count = 0;
 before(async () => {
   server = await startServer();
-  proxy = await startProxy(server.url);
+  proxy = await startProxy(server);
   browser = await launch();
 });
-after(async () => { await browser?.close(); await proxy?.close(); server?.stop(); });
+after(async () => { await browser?.close(); await proxy?.close(); await server?.stop(); });
 
 const fresh = (prefix) => `${prefix}-${Date.now()}-${count++}`;
 
@@ -31,7 +31,7 @@ async function open(page, name, remoteDb, options = '{}', slot = 'db') {
     window.events[slot] = [];
     // eslint-disable-next-line no-new-func
     const extra = new Function(`return (${options});`)();
-    const db = await window.tidesync.Tidesync.open({ name, remote, debounceMs: 20, backoffBaseMs: 100, backoffCapMs: 1000, pollIntervalMs: 0, ...extra });
+    const db = await window.tidesync.Tidesync.open({ name, remote, headers: window.remoteHeaders, debounceMs: 20, backoffBaseMs: 100, backoffCapMs: 1000, pollIntervalMs: 0, ...extra });
     window[slot] = db;
     for (const ev of ['change', 'conflict', 'error', 'status', 'resolved']) db.on(ev, (p) => window.events[slot].push({ ev, p }));
   }, { name, remote: `${proxy.url}/${remoteDb}`, options, slot });
@@ -61,7 +61,7 @@ test('an edit made in a second tab while the first tab\'s push is in flight reac
   const first = await one.evaluate(() => window.first);
   assert.equal(first.outcome, 'accepted');
   assert.match(first.rev, /^1-/);
-  const docs = await serverDocs(server.url, db);
+  const docs = await serverDocs(server, db);
   assert.equal(docs.d.v, 2, 'the server holds the second edit');
   for (const page of [one, two]) {
     const doc = await page.evaluate(() => window.db.get('d'));
@@ -93,7 +93,7 @@ test('three tabs x 100 live writes: each document pushed once, every write settl
   assert.equal(counts.size, 300);
   const twice = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
   assert.deepEqual(twice, [], 'pushed more than once');
-  const docs = await serverDocs(server.url, db);
+  const docs = await serverDocs(server, db);
   assert.equal(Object.keys(docs).length, 300);
   for (const doc of Object.values(docs)) assert.match(doc._rev, /^1-/);
   for (const page of pages) {
@@ -125,7 +125,7 @@ test('the leader tab closed in the middle of a push: another tab takes over and 
   const outcomes = await follower.evaluate(async () => (await Promise.all(window.synced)).map((s) => s.outcome));
   assert.deepEqual(new Set(outcomes), new Set(['accepted']));
   proxy.clearFaults();
-  const docs = await serverDocs(server.url, db);
+  const docs = await serverDocs(server, db);
   assert.equal(Object.keys(docs).length, 200);
   for (const doc of Object.values(docs)) assert.match(doc._rev, /^1-/, `${doc._id} written more than once`);
   assert.equal(await follower.evaluate(() => window.db.pendingCount()), 0);
@@ -148,7 +148,7 @@ test('two open() of one name in one page share the work and hear each other', as
     return Promise.all([a.synced, b.synced, again.synced]);
   });
   assert.deepEqual(outcomes.map((o) => o.outcome), ['accepted', 'accepted', 'accepted']);
-  const docs = await serverDocs(server.url, db);
+  const docs = await serverDocs(server, db);
   assert.equal(docs['from-a'].n, 3);
   assert.equal(docs['from-b'].n, 2);
   const counts = countOf(pushedIds(db));
@@ -178,7 +178,7 @@ test('open, close and open again in quick succession loses nothing', async () =>
   }
   await open(page, name, db);
   await eventually(async () => (await page.evaluate(() => window.db.pendingCount())) === 0, 10000, 'the queue to drain');
-  const docs = await serverDocs(server.url, db);
+  const docs = await serverDocs(server, db);
   assert.deepEqual(Object.keys(docs).sort(), ['r0', 'r1', 'r2']);
   // destroy() right after live writes closes its own connection first.
   const destroyed = await page.evaluate(async () => {
@@ -209,8 +209,8 @@ test('a resolver that calls sync() does not deadlock; one that never answers tim
     await window.db.put({ _id: 'hang', v: 1 });
   });
   for (const id of ['calls-sync', 'hang']) {
-    const current = await (await fetch(`${server.url}/${db}/${id}`)).json();
-    const res = await fetch(`${server.url}/${db}/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...current, v: 2, theirs: true }) });
+    const current = await (await server.fetch(`/${db}/${id}`)).json();
+    const res = await server.fetch(`/${db}/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...current, v: 2, theirs: true }) });
     assert.equal(res.status, 201);
   }
   const report = await page.evaluate(() => window.db.sync());
@@ -218,7 +218,7 @@ test('a resolver that calls sync() does not deadlock; one that never answers tim
   await eventually(async () => (await events(page, 'error')).some((e) => e.code === 'resolver_timeout' && e.id === 'hang'), 5000, 'the timeout');
   assert.ok(await page.evaluate(() => window.nested !== undefined), 'the nested sync() returned');
   await page.evaluate(() => window.db.sync());
-  const merged = (await serverDocs(server.url, db))['calls-sync'];
+  const merged = (await serverDocs(server, db))['calls-sync'];
   assert.equal(merged.merged, true, 'the resolution was pushed');
   assert.equal(merged.theirs, true);
   const conflicts = await page.evaluate(() => window.db.conflicts());
@@ -295,7 +295,7 @@ test('the leader tab crashed in the middle of a push: another tab takes over, ea
   await crashed;
   await eventually(async () => (await follower.evaluate(() => window.db.pendingCount())) === 0, 20000, 'the follower to finish the queue');
   proxy.clearFaults();
-  const docs = await serverDocs(server.url, db);
+  const docs = await serverDocs(server, db);
   assert.equal(Object.keys(docs).length, 100);
   for (const doc of Object.values(docs)) assert.match(doc._rev, /^1-/, `${doc._id} written more than once`);
   await context.close();

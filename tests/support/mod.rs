@@ -25,9 +25,42 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{random}", js_sys::Date::now() as u64)
 }
 
-/// A fresh remote database URL on the live server.
-pub fn remote_db(prefix: &str) -> String {
-    format!("{}/{}", server_url(), unique(prefix).to_lowercase())
+/// The `Authorization` header of the app user on the live server, when it
+/// wants one (CouchDB: a member of each test database).
+fn app_auth() -> Option<&'static str> {
+    option_env!("TIDESYNC_TEST_AUTH").filter(|a| !a.is_empty())
+}
+
+/// A fresh remote database URL on the live server. On CouchDB
+/// (`TIDESYNC_TEST_ADMIN_AUTH` set) the admin creates it with the app user as
+/// its member, as an app's back end would; the reference server's is made by
+/// the SDK itself.
+pub async fn remote_db(prefix: &str) -> String {
+    let url = format!("{}/{}", server_url(), unique(prefix).to_lowercase());
+    if let Some(admin) = option_env!("TIDESYNC_TEST_ADMIN_AUTH").filter(|a| !a.is_empty()) {
+        let provision = eval(
+            "async (url, admin, member) => {
+               const headers = { authorization: admin, 'content-type': 'application/json' };
+               const made = await fetch(url, { method: 'PUT', headers });
+               if (!made.ok) throw new Error(`PUT ${url}: ${made.status}`);
+               const security = { admins: { names: [], roles: [] }, members: { names: [member], roles: [] } };
+               const set = await fetch(`${url}/_security`, { method: 'PUT', headers, body: JSON.stringify(security) });
+               if (!set.ok) throw new Error(`PUT ${url}/_security: ${set.status}`);
+             }",
+        );
+        let member = option_env!("TIDESYNC_TEST_MEMBER").unwrap_or("tidesync-app");
+        let f: Function = provision.unchecked_into();
+        let done = f
+            .call3(
+                &JsValue::NULL,
+                &JsValue::from_str(&url),
+                &JsValue::from_str(admin),
+                &JsValue::from_str(member),
+            )
+            .unwrap_or_else(|e| panic!("provisioning failed: {e:?}"));
+        await_promise(done).await;
+    }
+    url
 }
 
 /// Parses JSON text into a JS value.
@@ -58,8 +91,11 @@ pub async fn await_promise(value: JsValue) -> JsValue {
 /// Opens a database syncing with `remote` only when the test calls `sync()`
 /// (automatic sync off, so reports are deterministic).
 pub async fn open(name: &str, remote: &str) -> JsValue {
+    let headers = app_auth()
+        .map(|auth| format!(r#", "headers": {{"Authorization": "{auth}"}}"#))
+        .unwrap_or_default();
     open_with(&format!(
-        r#"{{"name": "{name}", "remote": "{remote}", "live": false}}"#
+        r#"{{"name": "{name}", "remote": "{remote}", "live": false{headers}}}"#
     ))
     .await
 }
