@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { launch, root } from '../tests/e2e/harness.mjs';
 import { startTidesync, startPouchServer, startStatic } from './lib/servers.mjs';
 import { timedBenchmarks } from './lib/suite.mjs';
+import { authorize } from './lib/couch.mjs';
 import { memoryBenchmark } from './lib/memory.mjs';
 import { sizeBenchmark } from './lib/size.mjs';
 import { machine } from './lib/machine.mjs';
@@ -52,7 +53,17 @@ try {
   log(`tidesync-server ${tide.url}, pouchdb-server ${pouch.url}, page ${page.url}/bench.html`);
   log(`N=${config.n}, runs=${config.runs}, memory pull of ${config.pullN}`);
 
-  const ctx = { ...config, browser, pageUrl: page.url, tide: tide.url, pouch: pouch.url, log };
+  // Apache CouchDB too, when COUCHDB_URL names one (COUCHDB_USER/COUCHDB_PASSWORD an admin).
+  const couch = process.env.COUCHDB_URL
+    ? { url: process.env.COUCHDB_URL.replace(/\/+$/, ''), username: process.env.COUCHDB_USER ?? 'admin', password: process.env.COUCHDB_PASSWORD ?? 'admin' }
+    : null;
+  if (couch) {
+    authorize(couch.url, `Basic ${Buffer.from(`${couch.username}:${couch.password}`).toString('base64')}`);
+    log(`CouchDB ${couch.url}: replay and pull also run against it`);
+  } else {
+    log('CouchDB rows not run (set COUCHDB_URL, COUCHDB_USER, COUCHDB_PASSWORD to add them)');
+  }
+  const ctx = { ...config, browser, pageUrl: page.url, tide: tide.url, pouch: pouch.url, couch, log };
   try {
     results.push(sizeBenchmark(pkgDir, join(pouchDist, 'pouchdb.min.js')));
   } catch (e) {

@@ -51,6 +51,7 @@ couch_prepare() {
   couch_put "/_users/org.couchdb.user:$COUCH_APP_USER" "{\"name\":\"$COUCH_APP_USER\",\"password\":\"$app_password\",\"roles\":[],\"type\":\"user\"}"
   couch_put /_node/_local/_config/chttpd/enable_cors '"true"'
   couch_put /_node/_local/_config/cors/origins '"*"'
+  couch_put /_node/_local/_config/cors/credentials '"true"'
   couch_put /_node/_local/_config/cors/headers '"accept, authorization, content-type, origin, referer"'
   couch_put /_node/_local/_config/cors/methods '"GET, PUT, POST, HEAD, DELETE"'
   COUCH_ADMIN_AUTH="Basic $(printf '%s' "$admin" | base64 -w0)"

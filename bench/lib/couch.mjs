@@ -2,10 +2,19 @@
 // with the benchmark documents, and read their document count.
 import { makeDoc } from '../page/docs.js';
 
+// Authorization headers by server origin, for servers that want them (CouchDB).
+const authByOrigin = new Map();
+
+/** Sends `header` as Authorization with every call to `origin`. */
+export function authorize(origin, header) {
+  authByOrigin.set(new URL(origin).origin, header);
+}
+
 async function call(method, url, body) {
+  const auth = authByOrigin.get(new URL(url).origin);
   const res = await fetch(url, {
     method,
-    headers: body ? { 'content-type': 'application/json' } : {},
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: auth } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();

@@ -120,6 +120,44 @@ function pull(ctx) {
   });
 }
 
+/**
+ * Replay and pull against Apache CouchDB (`ctx.couch`), tidesync and PouchDB
+ * on the same database server, PouchDB the baseline.
+ */
+async function onCouch(ctx) {
+  const { url, username, password } = ctx.couch;
+  const signIn = (page) => page.call('useAuth', { username, password });
+  const replayDb = (c, run) => `${url}/replay-couch-${c}-${run}-${stamp}`;
+  const replayed = (id, label, fn) => ({
+    id, label, fn,
+    args: (run) => [{ n: ctx.n, name: `replay-couch-${id}-${run}-${stamp}`, remote: replayDb(id, run) }],
+    after: (run) => deleteDb(replayDb(id, run)),
+  });
+  const source = `${url}/pull-couch-source-${stamp}`;
+  const pulled = (id, label, fn) => ({
+    id, label, fn, args: (run) => [{ n: ctx.n, name: `pull-couch-${id}-${run}-${stamp}`, remote: source }],
+  });
+  return [
+    await timed(ctx, {
+      id: 'replay.couchdb', title: `replay on CouchDB: ${ctx.n} offline writes until CouchDB holds them`, docs: ctx.n, baseline: 'pouchdb',
+      contenders: [
+        replayed('tidesync', 'tidesync sync() → CouchDB', 'replayTidesync'),
+        replayed('pouchdb', 'PouchDB replicate.to → CouchDB', 'replayPouchdb'),
+      ],
+      setup: signIn,
+    }),
+    await timed(ctx, {
+      id: 'pull.couchdb', title: `initial pull on CouchDB: ${ctx.n} documents into an empty client`, docs: ctx.n, baseline: 'pouchdb',
+      contenders: [
+        pulled('tidesync', 'tidesync sync() ← CouchDB', 'pullTidesync'),
+        pulled('pouchdb', 'PouchDB replicate.from ← CouchDB', 'pullPouchdb'),
+      ],
+      async setup(page) { await signIn(page); await seedDb(source, ctx.n); },
+      teardown: () => deleteDb(source),
+    }),
+  ];
+}
+
 /** Every timed benchmark, in order. */
 export async function timedBenchmarks(ctx) {
   return [
@@ -131,5 +169,6 @@ export async function timedBenchmarks(ctx) {
       { tidesync: 'tidesync all()', idb: 'raw IndexedDB getAll', pouchdb: 'PouchDB allDocs include_docs' }),
     await replay(ctx),
     await pull(ctx),
+    ...(ctx.couch ? await onCouch(ctx) : []),
   ];
 }

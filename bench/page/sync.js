@@ -25,8 +25,22 @@ async function timedWithHttp(remote, work) {
   return { ...out, ms, requests: entries.length, httpMs: Math.round(httpMs) };
 }
 
+// The page's credentials for a server that wants them (CouchDB), set by
+// `useAuth` before a run: `{ username, password }` or null.
+let auth = null;
+
+/** Signs the page's requests and clients in as `credentials` (null: none). */
+export function useAuth(credentials) {
+  auth = credentials;
+  return { ms: 0 };
+}
+
+const authHeaders = () => (auth ? { Authorization: `Basic ${btoa(`${auth.username}:${auth.password}`)}` } : {});
+/** PouchDB's handle of the remote database, signed in when needed. */
+const pouchRemote = (remote) => new window.PouchDB(remote, auth ? { auth } : {});
+
 async function remoteDocCount(remote) {
-  const res = await fetch(remote);
+  const res = await fetch(remote, { headers: authHeaders() });
   if (!res.ok) throw new Error(`GET ${remote}: ${res.status}`);
   return (await res.json()).doc_count;
 }
@@ -58,7 +72,7 @@ async function syncUntil(db, enough) {
 
 /** tidesync: `n` writes offline, then `sync()` until nothing is pending. */
 export async function replayTidesync({ n, name, remote }) {
-  const db = await openTidesync(name, remote);
+  const db = await openTidesync(name, remote, auth);
   try {
     const docs = makeDocs('doc-', n);
     for (let i = 0; i < n; i += CHUNK) await db.putMany(docs.slice(i, i + CHUNK));
@@ -78,7 +92,7 @@ export async function replayPouchdb({ n, name, remote }) {
   try {
     await db.bulkDocs(makeDocs('doc-', n));
     return await timedWithHttp(remote, async () => {
-      const result = await db.replicate.to(remote);
+      const result = await db.replicate.to(pouchRemote(remote));
       await untilServerHolds(remote, n);
       return { pushed: result.docs_written };
     });
@@ -89,7 +103,7 @@ export async function replayPouchdb({ n, name, remote }) {
 
 /** tidesync: an empty client `sync()`s until it pulled the server's `n` documents. */
 export async function pullTidesync({ n, name, remote }) {
-  const db = await openTidesync(name, remote);
+  const db = await openTidesync(name, remote, auth);
   try {
     const out = await timedWithHttp(remote, () => syncUntil(db, (t) => t.pulled >= n));
     const held = (await db.all()).length;
@@ -104,7 +118,7 @@ export async function pullTidesync({ n, name, remote }) {
 export async function pullPouchdb({ n, name, remote }) {
   const db = new window.PouchDB(name);
   try {
-    const out = await timedWithHttp(remote, async () => ({ pulled: (await db.replicate.from(remote)).docs_written }));
+    const out = await timedWithHttp(remote, async () => ({ pulled: (await db.replicate.from(pouchRemote(remote))).docs_written }));
     const held = (await db.info()).doc_count;
     if (held !== n) throw new Error(`PouchDB pull: ${held} documents local, expected ${n}`);
     return out;

@@ -10,9 +10,13 @@ export function wasmBytes() {
   return wasm.memory.buffer.byteLength;
 }
 
-/** Opens a tidesync database; `remote` set means sync only when asked. */
-export function openTidesync(name, remote) {
-  return Tidesync.open(remote ? { name, remote, live: false } : { name });
+/**
+ * Opens a tidesync database; `remote` set means sync only when asked, signed
+ * in with `auth` (`{ username, password }`) when given.
+ */
+export function openTidesync(name, remote, auth) {
+  const headers = auth ? { Authorization: `Basic ${btoa(`${auth.username}:${auth.password}`)}` } : {};
+  return Tidesync.open(remote ? { name, remote, headers, live: false } : { name });
 }
 
 export const tidesync = {
