@@ -54,6 +54,9 @@ pub(super) struct Inner {
     pub leader_status: RefCell<Option<serde_json::Value>>,
     /// This follower's `sync()` calls waiting for the leader's report.
     pub forwarded: RefCell<Forwarded>,
+    /// True once another tab of this database was heard from: until then a
+    /// leader keeps its events to itself (no one else listens).
+    pub peers_seen: Cell<bool>,
 }
 
 impl Drop for Inner {
@@ -125,7 +128,7 @@ impl Inner {
     /// every tab: a follower's write is settled by the leader's push.
     pub fn settle(&self, id: &str, through: Option<u64>, outcome: serde_json::Value) {
         self.listeners.settle(id, through, &to_js(&outcome));
-        self.post(&TabMessage::Settle {
+        self.share(&TabMessage::Settle {
             id: id.to_owned(),
             through,
             outcome,
@@ -135,7 +138,7 @@ impl Inner {
     /// Emits an event to this tab's listeners and to every other tab's.
     pub fn publish(&self, event: &str, payload: serde_json::Value) {
         self.listeners.emit(event, &to_js(&payload));
-        self.post(&TabMessage::Events {
+        self.share(&TabMessage::Events {
             events: vec![(event.to_owned(), payload)],
         });
     }
@@ -175,7 +178,7 @@ impl Inner {
                 self.listeners.emit(event, &to_js(payload));
             }
         }
-        self.post(&TabMessage::Events { events: out });
+        self.share(&TabMessage::Events { events: out });
     }
 
     /// `{ state, pending, conflicts, lastSyncAt, lastError, nextRetryAt }`. A
@@ -224,7 +227,7 @@ impl Inner {
                 if self.listeners.has("status") {
                     self.listeners.emit("status", &to_js(&status));
                 }
-                self.post(&TabMessage::Status { status });
+                self.share(&TabMessage::Status { status });
             }
             Err(error) => web_sys::console::warn_1(&JsValue::from(error)),
         }

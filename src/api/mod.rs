@@ -124,6 +124,7 @@ impl Tidesync {
                 leader: Cell::new(false),
                 leader_status: RefCell::new(None),
                 forwarded: RefCell::new(Default::default()),
+                peers_seen: Cell::new(false),
             });
             // Compete for leadership: the leader re-queues what a previous one
             // left in flight and syncs; until then (or as a follower) writes

@@ -43,8 +43,10 @@ extern "C" {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub(super) enum TabMessage {
-    /// A tab opened: the leader answers with its status.
+    /// A tab opened: the leader answers with its status, the others `Here`.
     Hello,
+    /// A tab answers `Hello`, so the new one knows it is not alone.
+    Here,
     /// A tab became leader: followers send their unanswered `sync()` again.
     Leader,
     /// A follower wrote: the leader schedules a push as for its own writes.
@@ -102,6 +104,16 @@ impl Inner {
         match serde_json::to_string(message) {
             Ok(json) => self.link.post(&json),
             Err(error) => web_sys::console::warn_1(&JsValue::from_str(&error.to_string())),
+        }
+    }
+
+    /// Sends events, settlements and status to the other tabs, when there may
+    /// be any: a follower always (a leader exists), a leader once it heard of
+    /// another tab (each announces itself with `Hello` when it opens), so a
+    /// lone tab does not pay for a channel no one listens to.
+    pub(super) fn share(&self, message: &TabMessage) {
+        if self.peers_seen.get() || !self.leader.get() {
+            self.post(message);
         }
     }
 
@@ -163,9 +175,11 @@ impl Inner {
             Ok(message) => message,
             Err(_) => return, // a newer or foreign sender: nothing to do with it
         };
+        self.peers_seen.set(true);
         let leader = self.leader.get();
         match message {
             TabMessage::Hello if leader => self.emit_status_shared(),
+            TabMessage::Hello => self.post(&TabMessage::Here),
             TabMessage::Wrote if leader => {
                 self.scheduler.borrow_mut().local_write(BrowserEnv.now());
                 Live::reschedule(self);

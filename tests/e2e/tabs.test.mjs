@@ -300,3 +300,24 @@ test('the leader tab crashed in the middle of a push: another tab takes over, ea
   for (const doc of Object.values(docs)) assert.match(doc._rev, /^1-/, `${doc._id} written more than once`);
   await context.close();
 });
+
+test('a tab that only listens hears what the leader pulls and the conflicts it finds', async () => {
+  const context = await browser.newContext();
+  const db = fresh('listen');
+  const name = fresh('c');
+  const leader = await sdkPage(context, proxy.url);
+  await open(leader, name, db, '{ live: false }');
+  await leader.evaluate(() => window.db.sync());
+  const listener = await sdkPage(context, proxy.url);
+  await open(listener, name, db, '{ live: false }');
+  await leader.evaluate(async () => { await window.db.put({ _id: 'shared', v: 1 }); await window.db.sync(); });
+  const current = await (await server.fetch(`/${db}/shared`)).json();
+  await server.fetch(`/${db}/shared`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...current, v: 2 }) });
+  await server.fetch(`/${db}/elsewhere`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'server' }) });
+  await leader.evaluate(async () => { await window.db.put({ _id: 'shared', v: 3 }); await window.db.sync(); });
+  await eventually(async () => (await events(listener, 'change')).some((c) => c.id === 'elsewhere' && c.origin === 'remote'), 5000, 'the pulled change');
+  await eventually(async () => (await events(listener, 'conflict')).some((c) => c.id === 'shared'), 5000, 'the conflict');
+  const local = (await events(listener, 'change')).filter((c) => c.id === 'shared').map((c) => c.origin);
+  assert.ok(local.includes('tab'), `the leader's writes reach the listener as another tab's: ${local}`);
+  await context.close();
+});
