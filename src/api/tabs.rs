@@ -41,7 +41,7 @@ extern "C" {
 
 /// What one tab tells the others, as JSON on the channel.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub(super) enum TabMessage {
     /// A tab opened: the leader answers with its status, the others `Here`.
     Hello,
@@ -142,12 +142,7 @@ impl Inner {
             return;
         }
         Live::install(self);
-        let waiting: Vec<(Function, Function)> = self
-            .forwarded
-            .borrow_mut()
-            .drain()
-            .map(|(_, f)| f)
-            .collect();
+        let waiting = self.take_forwarded();
         if waiting.is_empty() {
             self.scheduler.borrow_mut().request_now();
             Live::reschedule(self);
@@ -251,15 +246,15 @@ impl Inner {
         JsFuture::from(promise).await
     }
 
+    /// The `sync()` calls waiting for a leader, as `(resolve, reject)`.
+    fn take_forwarded(&self) -> Vec<(Function, Function)> {
+        let mut forwarded = self.forwarded.borrow_mut();
+        forwarded.drain().map(|(_, f)| f).collect()
+    }
+
     /// Rejects the `sync()` calls still waiting for a leader (the tab closes).
     pub(super) fn drop_forwarded(&self) {
-        let waiting: Vec<(Function, Function)> = self
-            .forwarded
-            .borrow_mut()
-            .drain()
-            .map(|(_, f)| f)
-            .collect();
-        for (_, reject) in waiting {
+        for (_, reject) in self.take_forwarded() {
             let _ = reject.call1(&JsValue::NULL, &JsValue::from(SdkError::Closed));
         }
     }

@@ -5,14 +5,16 @@
 use serde_json::{json, Value};
 
 pub use crate::merge::stamp::Stamp;
+pub use resolution::{plan_auto_resolution, plan_discard_local, plan_resolution, plan_resolve};
+
+mod resolution;
 
 use crate::{
     error::EngineError,
     event::{Event, Origin},
-    merge::Resolution,
     model::{Body, ConflictRecord, DocRecord, DocStatus},
     outbox::{MessageOp, MessageState, OutboxMessage},
-    protocol::{ids::validate_doc_id, revision::Revision},
+    protocol::ids::validate_doc_id,
     store::{Snapshot, WriteBatch, META_OUTBOX_SEQ},
 };
 
@@ -250,180 +252,4 @@ fn outcome_of(doc: &DocRecord, version: Option<u64>) -> WriteOutcome {
         queued: version.is_some(),
         version: version.unwrap_or(0),
     }
-}
-
-/// Plans the resolution of a conflict with `body` (`None` resolves to a
-/// deletion): a new change based on the remote revision.
-pub fn plan_resolve(
-    snapshot: &Snapshot,
-    id: &str,
-    body: Option<Body>,
-    ctx: &WriteContext,
-) -> Result<(WriteBatch, WriteOutcome, Vec<Event>), EngineError> {
-    let (Some(doc), Some(conflict)) = (snapshot.docs.get(id), snapshot.conflicts.get(id)) else {
-        return Err(EngineError::NotConflicted(id.to_owned()));
-    };
-    let deleted = body.is_none();
-    let (batch, outcome) = plan_resolution(snapshot, doc, conflict, body, ctx);
-    let events = vec![Event::Change {
-        id: id.to_owned(),
-        origin: Origin::Local,
-        deleted,
-    }];
-    Ok((batch, outcome, events))
-}
-
-/// Plans writing `body` (stamped) as the resolution of `conflict`, recorded or
-/// only just found: the document moves to the remote revision with the server's
-/// body as its base, and a new queued change based on that revision replaces
-/// any message it had, so the resolution syncs like any write.
-pub fn plan_resolution(
-    snapshot: &Snapshot,
-    doc: &DocRecord,
-    conflict: &ConflictRecord,
-    body: Option<Body>,
-    ctx: &WriteContext,
-) -> (WriteBatch, WriteOutcome) {
-    let mut batch = WriteBatch::default();
-    let deleted = body.is_none();
-    let mut local = body.unwrap_or_default();
-    if !deleted {
-        ctx.stamp.apply(&mut local, ctx.now);
-    }
-    let mut doc = DocRecord {
-        rev: conflict.remote_rev.clone(),
-        base: conflict.remote.clone(),
-        local,
-        status: DocStatus::Pending,
-        deleted,
-        updated_at: ctx.now,
-        ..doc.clone()
-    };
-    batch.delete_conflicts.push(doc.id.clone());
-    batch
-        .delete_messages
-        .extend(snapshot.messages_of(&doc.id).iter().map(|m| m.seq));
-    let resolved_snapshot = Snapshot {
-        next_seq: snapshot.next_seq,
-        ..Snapshot::default()
-    };
-    let op = if deleted {
-        MessageOp::Delete
-    } else {
-        MessageOp::Put
-    };
-    let version = record_local_change(&resolved_snapshot, &mut batch, &mut doc, op, ctx);
-    let outcome = outcome_of(&doc, version);
-    batch.put_docs.push(doc);
-    (batch, outcome)
-}
-
-/// Plans an automatic resolution of `conflict`. A resolution that is the
-/// server's version unchanged needs no write: the document simply takes it
-/// (`queued` is false in the outcome). Any other is written as by
-/// [`plan_resolution`]. The events say it was resolved and that the document
-/// changed (as a remote change: the app did not make it).
-pub fn plan_auto_resolution(
-    snapshot: &Snapshot,
-    doc: &DocRecord,
-    conflict: &ConflictRecord,
-    resolution: &Resolution,
-    ctx: &WriteContext,
-) -> (WriteBatch, WriteOutcome, Vec<Event>) {
-    let deleted = resolution.body.is_none();
-    let (batch, outcome) = if resolution.body == conflict.remote {
-        let mut batch = WriteBatch::default();
-        batch.delete_conflicts.push(doc.id.clone());
-        batch
-            .delete_messages
-            .extend(snapshot.messages_of(&doc.id).iter().map(|m| m.seq));
-        let (outcome, _) = take_server_side(
-            &mut batch,
-            &doc.id,
-            conflict.remote_rev.clone(),
-            conflict.remote.clone(),
-            ctx.now,
-        );
-        (batch, outcome)
-    } else {
-        plan_resolution(snapshot, doc, conflict, resolution.body.clone(), ctx)
-    };
-    let events = vec![
-        Event::Resolved {
-            id: doc.id.clone(),
-            strategy: resolution.strategy.clone(),
-            clashes: resolution.clashes.clone(),
-        },
-        Event::Change {
-            id: doc.id.clone(),
-            origin: Origin::Remote,
-            deleted,
-        },
-    ];
-    (batch, outcome, events)
-}
-
-/// Plans dropping local changes: a conflicted document takes the server's side,
-/// a pending one returns to its last synced body (or is forgotten if it never
-/// reached the server). Parked messages go with them.
-pub fn plan_discard_local(
-    snapshot: &Snapshot,
-    id: &str,
-    now: f64,
-) -> Result<(WriteBatch, WriteOutcome, Vec<Event>), EngineError> {
-    let Some(doc) = snapshot.docs.get(id) else {
-        return Err(EngineError::NotFound(id.to_owned()));
-    };
-    let mut batch = WriteBatch::default();
-    batch
-        .delete_messages
-        .extend(snapshot.messages_of(id).iter().map(|m| m.seq));
-    let (rev, base) = match snapshot.conflicts.get(id) {
-        Some(conflict) => {
-            batch.delete_conflicts.push(id.to_owned());
-            (conflict.remote_rev.clone(), conflict.remote.clone())
-        }
-        None => (doc.rev.clone(), doc.base.clone()),
-    };
-    let (outcome, deleted) = take_server_side(&mut batch, id, rev, base, now);
-    let events = vec![Event::Change {
-        id: id.to_owned(),
-        origin: Origin::Local,
-        deleted,
-    }];
-    Ok((batch, outcome, events))
-}
-
-/// Makes the document the server's at `rev` with body `base` (`None`: a
-/// tombstone), synced; a document the server never had is forgotten. Returns
-/// the outcome and whether the document is now deleted.
-fn take_server_side(
-    batch: &mut WriteBatch,
-    id: &str,
-    rev: Option<Revision>,
-    base: Option<Body>,
-    now: f64,
-) -> (WriteOutcome, bool) {
-    let outcome = WriteOutcome {
-        id: id.to_owned(),
-        rev: rev.as_ref().map(ToString::to_string),
-        status: DocStatus::Synced,
-        queued: false,
-        version: 0,
-    };
-    if rev.is_none() {
-        batch.delete_docs.push(id.to_owned());
-        return (outcome, true);
-    }
-    let deleted = base.is_none();
-    batch.put_docs.push(DocRecord {
-        id: id.to_owned(),
-        rev,
-        local: base.clone().unwrap_or_default(),
-        base,
-        status: DocStatus::Synced,
-        deleted,
-        updated_at: now,
-    });
-    (outcome, deleted)
 }
