@@ -85,7 +85,6 @@ async fn is_empty(store: &IdbStore) -> bool {
         == Ok(vec![])
         && store.outbox_len().await == Ok(0)
         && store.conflicts().await == Ok(vec![])
-        && store.get_meta(META_OUTBOX_SEQ).await == Ok(None)
 }
 
 #[wasm_bindgen_test]
@@ -111,14 +110,13 @@ async fn data_survives_close_and_reopen() {
         Ok(Some(doc("a", DocStatus::Pending)))
     );
     assert_eq!(store.outbox(None, 10).await, Ok(vec![message(4, "a")]));
-    assert_eq!(store.get_meta(META_OUTBOX_SEQ).await, Ok(Some(json!(5))));
     let snapshot = store
         .transact(&["a".into()], |s| {
             Ok::<_, StoreError>((WriteBatch::default(), s))
         })
         .await
         .expect("read");
-    assert_eq!(snapshot.next_seq, 5);
+    assert!(snapshot.next_seq > 4, "above every stored seq");
     assert_eq!(snapshot.messages_of("a"), &[message(4, "a")]);
 }
 
@@ -208,11 +206,11 @@ async fn a_failed_plan_writes_nothing_and_returns_its_error() {
     write_one(&store, "a", 0).await;
     let out: Result<(), PlanError> = store
         .transact(&["a".into(), "b".into()], |snapshot| {
-            assert_eq!(snapshot.next_seq, 1);
+            assert!(snapshot.next_seq > 0);
             let _unused = WriteBatch {
                 put_docs: vec![doc("b", DocStatus::Synced)],
                 delete_docs: vec!["a".into()],
-                delete_messages: vec![0],
+                delete_messages: vec![("a".into(), 0)],
                 meta: vec![(META_OUTBOX_SEQ.into(), json!(9))],
                 ..WriteBatch::default()
             };
@@ -226,7 +224,6 @@ async fn a_failed_plan_writes_nothing_and_returns_its_error() {
     );
     assert_eq!(store.get_doc("b").await, Ok(None));
     assert_eq!(store.outbox_len().await, Ok(1));
-    assert_eq!(store.get_meta(META_OUTBOX_SEQ).await, Ok(Some(json!(1))));
     // The store is still usable after the abort.
     write_one(&store, "b", 1).await;
     assert_eq!(store.outbox_len().await, Ok(2));
@@ -242,9 +239,11 @@ async fn records_keep_indexed_fields_beside_their_json() {
     let db = Database::open(format!("tidesync:{name}"))
         .await
         .expect("raw open");
-    assert_eq!(db.version(), 1.0);
+    assert_eq!(db.version(), 2.0);
+    let stores: Vec<String> = db.object_store_names().collect();
+    assert_eq!(stores, vec!["docs", "meta"], "one store of documents");
     let tx = db
-        .transaction(["docs", "outbox", "meta"])
+        .transaction(["docs", "meta"])
         .with_mode(TransactionMode::Readonly)
         .build()
         .expect("tx");
@@ -267,24 +266,16 @@ async fn records_keep_indexed_fields_beside_their_json() {
         field(&pending[0], "status").as_string().as_deref(),
         Some("pending")
     );
+    // The message lives in its document's record, keyed in the queue index.
     let json = field(&pending[0], "json").as_string().expect("json string");
-    assert_eq!(
-        serde_json::from_str::<DocRecord>(&json).ok(),
-        Some(doc("a", DocStatus::Pending))
-    );
-
-    let outbox = tx.object_store("outbox").expect("outbox");
-    let by_doc = outbox.index("docId").expect("docId index");
-    let record: Option<JsValue> = by_doc
-        .get("a")
-        .primitive()
-        .expect("get")
-        .await
-        .expect("get");
-    let record = record.expect("message record");
-    assert_eq!(field(&record, "seq").as_f64(), Some(3.0));
-    assert_eq!(field(&record, "docId").as_string().as_deref(), Some("a"));
-
+    let stored: Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(stored["id"], json!("a"));
+    assert_eq!(stored["messages"][0]["seq"], json!(3));
+    let queue = docs.index("queue").expect("queue index");
+    let record: Option<JsValue> = queue.get(3.0).primitive().expect("get").await.expect("get");
+    let record = record.expect("queued record");
+    assert_eq!(field(&record, "id").as_string().as_deref(), Some("a"));
+    // The outbox counter is the clock's: nothing to store.
     let meta = tx.object_store("meta").expect("meta");
     let record: Option<JsValue> = meta
         .get(META_OUTBOX_SEQ)
@@ -292,8 +283,7 @@ async fn records_keep_indexed_fields_beside_their_json() {
         .expect("get")
         .await
         .expect("get");
-    let json = field(&record.expect("meta record"), "json");
-    assert_eq!(json.as_string().as_deref(), Some("4"));
+    assert!(record.is_none());
     drop(tx);
     db.close();
 }
@@ -355,7 +345,12 @@ async fn reads_match_the_memory_store() {
         remote_rev: "2-abc".parse().ok(),
         detected_at: 3.0,
     };
+    // A document holds a conflict while it is conflicted.
     let batch = WriteBatch {
+        put_docs: ids
+            .iter()
+            .map(|id| doc(id, DocStatus::Conflicted))
+            .collect(),
         put_conflicts: ids.iter().map(conflict).collect(),
         ..WriteBatch::default()
     };
@@ -390,9 +385,189 @@ async fn reads_match_the_memory_store() {
         );
     }
     let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-    let read = |s| Ok::<_, StoreError>((WriteBatch::default(), s));
+    // The same snapshot, but for where each store draws sequence numbers.
+    let read = |mut s: tidesync::engine::store::Snapshot| {
+        s.next_seq = 0;
+        Ok::<_, StoreError>((WriteBatch::default(), s))
+    };
     assert_eq!(
         idb.transact(&ids, read).await,
         memory.transact(&ids, read).await
     );
+}
+
+/// Writes a database as tidesync's first release laid it out (schema v1: the
+/// outbox and the conflicts in stores of their own), record by record.
+async fn write_v1(name: &str, docs: Value, messages: Value, conflicts: Value, meta: Value) {
+    let build = js_sys::Function::new_with_args(
+        "name, docs, messages, conflicts, meta",
+        "return new Promise((resolve, reject) => {
+           const req = indexedDB.open(name, 1);
+           req.onupgradeneeded = () => {
+             const db = req.result;
+             db.createObjectStore('docs', { keyPath: 'id' }).createIndex('status', 'status');
+             db.createObjectStore('outbox', { keyPath: 'seq' }).createIndex('docId', 'docId');
+             db.createObjectStore('conflicts', { keyPath: 'id' });
+             db.createObjectStore('meta', { keyPath: 'key' });
+           };
+           req.onerror = () => reject(req.error);
+           req.onsuccess = () => {
+             const db = req.result;
+             const tx = db.transaction(['docs', 'outbox', 'conflicts', 'meta'], 'readwrite');
+             for (const r of JSON.parse(docs)) tx.objectStore('docs').put(r);
+             for (const r of JSON.parse(messages)) tx.objectStore('outbox').put(r);
+             for (const r of JSON.parse(conflicts)) tx.objectStore('conflicts').put(r);
+             for (const r of JSON.parse(meta)) tx.objectStore('meta').put(r);
+             tx.oncomplete = () => { db.close(); resolve(); };
+             tx.onerror = () => reject(tx.error);
+           };
+         });",
+    );
+    let args = js_sys::Array::of5(
+        &format!("tidesync:{name}").into(),
+        &docs.to_string().into(),
+        &messages.to_string().into(),
+        &conflicts.to_string().into(),
+        &meta.to_string().into(),
+    );
+    let promise = build.apply(&JsValue::NULL, &args).expect("fixture");
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(promise))
+        .await
+        .expect("the v1 fixture");
+}
+
+fn v1_doc(doc: &DocRecord) -> Value {
+    json!({"id": doc.id, "status": doc.status.as_str(), "json": serde_json::to_string(doc).expect("json")})
+}
+
+fn v1_message(message: &OutboxMessage) -> Value {
+    json!({"seq": message.seq, "docId": message.doc_id, "json": serde_json::to_string(message).expect("json")})
+}
+
+#[wasm_bindgen_test]
+async fn a_database_of_the_first_layout_opens_with_everything_intact() {
+    let name = unique_name();
+    // A pending document whose body holds an integer beyond 2^53: the
+    // migration must not pass it through a JavaScript number.
+    let mut pending = doc("p", DocStatus::Pending);
+    pending
+        .local
+        .insert("big".into(), json!(12_345_678_901_234_567_890_u64));
+    let mut queued = message(7, "p");
+    queued.op = MessageOp::Put;
+    queued.body = Some(pending.local.clone());
+    queued.state = MessageState::Queued;
+    let in_flight = message(5, "p");
+    let parked = OutboxMessage {
+        state: MessageState::Rejected,
+        last_error: Some("forbidden: no".into()),
+        ..message(2, "r")
+    };
+    let conflicted = doc("c", DocStatus::Conflicted);
+    let conflict = ConflictRecord {
+        id: "c".into(),
+        base: Some(Body::new()),
+        local: Some(conflicted.local.clone()),
+        remote: None,
+        remote_rev: "2-def".parse().ok(),
+        detected_at: 9.0,
+    };
+    let synced = doc("s", DocStatus::Synced);
+    let docs = [
+        &pending,
+        &doc("r", DocStatus::Pending),
+        &conflicted,
+        &synced,
+    ];
+    write_v1(
+        &name,
+        Value::Array(docs.iter().map(|d| v1_doc(d)).collect()),
+        Value::Array(
+            [&queued, &in_flight, &parked]
+                .iter()
+                .map(|m| v1_message(m))
+                .collect(),
+        ),
+        json!([{"id": "c", "json": serde_json::to_string(&conflict).expect("json")}]),
+        json!([
+            {"key": META_CHECKPOINT, "json": "\"41-g1AAAA\""},
+            {"key": META_OUTBOX_SEQ, "json": "8"}
+        ]),
+    )
+    .await;
+
+    let store = open(&name).await;
+    for doc in docs {
+        assert_eq!(store.get_doc(&doc.id).await, Ok(Some(doc.clone())));
+    }
+    assert_eq!(
+        store.outbox(None, 10).await,
+        Ok(vec![parked.clone(), in_flight.clone(), queued.clone()]),
+        "every message, in queue order"
+    );
+    assert_eq!(store.outbox_len().await, Ok(3));
+    assert_eq!(store.outbox(Some(2), 1).await, Ok(vec![in_flight.clone()]));
+    assert_eq!(store.conflicts().await, Ok(vec![conflict.clone()]));
+    assert_eq!(
+        store.get_meta(META_CHECKPOINT).await,
+        Ok(Some(json!("41-g1AAAA")))
+    );
+    let snapshot = store
+        .transact(&["p".into(), "c".into()], |s| {
+            Ok::<_, StoreError>((WriteBatch::default(), s))
+        })
+        .await
+        .expect("read");
+    assert_eq!(snapshot.messages_of("p"), &[in_flight, queued.clone()]);
+    assert_eq!(snapshot.conflicts.get("c"), Some(&conflict));
+    assert!(
+        snapshot.next_seq > 7,
+        "new messages queue behind the old ones"
+    );
+    // The exact integer survived.
+    let body = queued.body.expect("body");
+    assert_eq!(
+        body.get("big"),
+        Some(&json!(12_345_678_901_234_567_890_u64))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_migration_keeps_the_old_data_and_says_so() {
+    let name = unique_name();
+    let orphan = message(3, "missing");
+    write_v1(
+        &name,
+        json!([v1_doc(&doc("a", DocStatus::Synced))]),
+        json!([v1_message(&orphan)]),
+        json!([]),
+        json!([]),
+    )
+    .await;
+    match IdbStore::open(&name).await {
+        Err(StoreError::Migration(reason)) => {
+            assert!(reason.contains("missing"), "{reason}");
+        }
+        other => panic!("expected a failed migration, got {other:?}"),
+    }
+    // The database is still the first layout, with its data.
+    let db = Database::open(format!("tidesync:{name}"))
+        .await
+        .expect("raw open");
+    assert_eq!(db.version(), 1.0);
+    let tx = db
+        .transaction(["outbox", "docs"])
+        .with_mode(TransactionMode::Readonly)
+        .build()
+        .expect("tx");
+    let outbox = tx.object_store("outbox").expect("outbox");
+    let count = outbox
+        .count()
+        .primitive()
+        .expect("count")
+        .await
+        .expect("count");
+    assert_eq!(count, 1);
+    drop(tx);
+    db.close();
 }

@@ -17,6 +17,10 @@ pub enum StoreError {
     /// Any other backend failure, with the backend's words.
     #[error("local storage failed: {0}")]
     Backend(String),
+    /// The database could not be upgraded to this version's layout; it keeps
+    /// its old layout and data.
+    #[error("the local database could not be upgraded: {0}")]
+    Migration(String),
     /// A stored record could not be decoded.
     #[error("a stored record is corrupt: {0}")]
     Corrupt(String),
@@ -75,6 +79,7 @@ impl EngineError {
             EngineError::Store(StoreError::QuotaExceeded(_)) => "quota_exceeded",
             EngineError::Store(StoreError::Closed) => "closed",
             EngineError::Store(StoreError::Blocked(_)) => "blocked",
+            EngineError::Store(StoreError::Migration(_)) => "migration_failed",
             EngineError::Store(_) => "storage",
         }
     }

@@ -1,11 +1,12 @@
 //! The IndexedDB store: tidesync's persistent [`LocalStore`] in the browser.
 //!
-//! One database per tidesync name (`tidesync:{name}`), with four object stores
-//! (`docs`, `outbox`, `conflicts`, `meta`, see [`schema`]) whose records keep
-//! the indexed fields next to the record as a serde_json string (see
-//! [`record`]). Every engine change is one readwrite transaction over the four
-//! stores (see [`transact`]), so a write and its outbox message land together
-//! or not at all, exactly as in the memory store.
+//! One database per tidesync name (`tidesync:{name}`), with two object stores
+//! (`docs` and `meta`, see [`schema`]): each document's record holds its body,
+//! revision, base, outbox messages and conflict, as a serde_json string next to
+//! the fields IndexedDB indexes (see [`record`]); the outbox is the `queue`
+//! index over `docs`. Every engine change is one readwrite transaction (see
+//! [`transact`]), so a write and its outbox message land together or not at
+//! all, exactly as in the memory store.
 
 mod error;
 mod read;
@@ -52,6 +53,8 @@ pub struct IdbStore {
     name: String,
     db: Database,
     closed: Rc<Cell<bool>>,
+    /// Where new outbox sequence numbers come from.
+    seqs: transact::SeqClock,
     /// Runs on the connection's `versionchange` and `close` events; held only
     /// to stay alive as long as the handlers point to it.
     _on_lost: Closure<dyn FnMut()>,
@@ -85,6 +88,7 @@ impl IdbStore {
             name,
             db,
             closed,
+            seqs: transact::SeqClock::default(),
             _on_lost: on_lost,
         })
     }
@@ -191,6 +195,6 @@ impl LocalStore for IdbStore {
         F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
         E: From<StoreError>,
     {
-        transact::transact(self.db()?, ids, plan).await
+        transact::transact(self.db()?, &self.seqs, ids, plan).await
     }
 }

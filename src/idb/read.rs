@@ -12,15 +12,15 @@ use indexed_db_futures::{
 use serde_json::Value;
 use tidesync_engine::{
     error::StoreError,
-    model::{ConflictRecord, DocRecord},
+    model::{ConflictRecord, DocRecord, DocStatus},
     outbox::OutboxMessage,
     store::DocQuery,
 };
 
 use super::{
     error::{begin_error, store_error},
-    record::{decode_all, decode_opt, seq_key},
-    schema::{CONFLICTS, DOCS, META, OUTBOX, STATUS_INDEX},
+    record::{decode_all, decode_opt, seq_key, StoredDoc},
+    schema::{DOCS, META, QUEUE_INDEX, STATUS_INDEX},
 };
 
 fn begin<'a>(db: &'a Database, store: &str) -> Result<Transaction<'a>, StoreError> {
@@ -47,18 +47,19 @@ pub(super) async fn get_doc(db: &Database, id: &str) -> Result<Option<DocRecord>
         .map_err(store_error)?
         .await
         .map_err(store_error)?;
-    decode_opt(record)
+    let stored: Option<StoredDoc> = decode_opt(record)?;
+    Ok(stored.map(|s| s.into_parts().0))
 }
 
-/// With a status, reads through the `status` index (entries of one status are
-/// ordered by primary key, the id); without, the whole store in id order.
-pub(super) async fn list_docs(
+/// The stored documents of one status (through the `status` index, whose
+/// entries of one status are ordered by primary key, the id), or of all.
+async fn stored_docs(
     db: &Database,
-    query: &DocQuery,
-) -> Result<Vec<DocRecord>, StoreError> {
+    status: Option<DocStatus>,
+) -> Result<Vec<StoredDoc>, StoreError> {
     let tx = begin(db, DOCS)?;
     let docs = tx.object_store(DOCS).map_err(store_error)?;
-    let records = match query.status {
+    let records = match status {
         Some(status) => {
             let index = docs.index(STATUS_INDEX).map_err(store_error)?;
             let request = index.get_all().with_query(status.as_str()).primitive();
@@ -66,15 +67,27 @@ pub(super) async fn list_docs(
         }
         None => docs.get_all().primitive().map_err(store_error)?.await,
     };
-    let mut docs: Vec<DocRecord> = decode_all(records.map_err(store_error)?)?;
-    if !query.include_deleted {
-        docs.retain(|doc| !doc.deleted);
-    }
+    decode_all(records.map_err(store_error)?)
+}
+
+pub(super) async fn list_docs(
+    db: &Database,
+    query: &DocQuery,
+) -> Result<Vec<DocRecord>, StoreError> {
+    let stored = stored_docs(db, query.status).await?;
+    let mut docs: Vec<DocRecord> = stored
+        .into_iter()
+        .map(|s| s.into_parts().0)
+        .filter(|doc| query.include_deleted || !doc.deleted)
+        .collect();
     sort_by_id(&mut docs, |doc| &doc.id);
     Ok(docs)
 }
 
-/// `getAll` on a key range open below `after`, capped at `limit`.
+/// The messages after `after`, in queue order, at most `limit`: the `queue`
+/// index holds one entry per message, so its first `limit` entries past
+/// `after` name the documents that hold them (a document with two messages
+/// comes twice).
 pub(super) async fn outbox(
     db: &Database,
     after: Option<u64>,
@@ -84,24 +97,38 @@ pub(super) async fn outbox(
         // IndexedDB reads a count of 0 as "no limit".
         return Ok(Vec::new());
     }
-    let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-    let tx = begin(db, OUTBOX)?;
-    let outbox = tx.object_store(OUTBOX).map_err(store_error)?;
+    let count = u32::try_from(limit).unwrap_or(u32::MAX);
+    let tx = begin(db, DOCS)?;
+    let docs = tx.object_store(DOCS).map_err(store_error)?;
+    let queue = docs.index(QUEUE_INDEX).map_err(store_error)?;
     let request = match after {
-        Some(after) => outbox
+        Some(after) => queue
             .get_all()
             .with_query::<f64, _>(KeyRange::LowerBound(seq_key(after), true))
-            .with_limit(limit)
+            .with_limit(count)
             .primitive(),
-        None => outbox.get_all().with_limit(limit).primitive(),
+        None => queue.get_all().with_limit(count).primitive(),
     };
-    decode_all(request.map_err(store_error)?.await.map_err(store_error)?)
+    let stored: Vec<StoredDoc> =
+        decode_all(request.map_err(store_error)?.await.map_err(store_error)?)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut messages: Vec<OutboxMessage> = stored
+        .into_iter()
+        .filter(|s| seen.insert(s.id().to_owned()))
+        .flat_map(|s| s.messages)
+        .filter(|m| after.is_none_or(|a| m.seq > a))
+        .collect();
+    messages.sort_by(|a, b| (a.seq, &a.doc_id).cmp(&(b.seq, &b.doc_id)));
+    messages.truncate(limit);
+    Ok(messages)
 }
 
+/// How many messages the outbox holds: the entries of the `queue` index.
 pub(super) async fn outbox_len(db: &Database) -> Result<u64, StoreError> {
-    let tx = begin(db, OUTBOX)?;
-    let outbox = tx.object_store(OUTBOX).map_err(store_error)?;
-    let count = outbox
+    let tx = begin(db, DOCS)?;
+    let docs = tx.object_store(DOCS).map_err(store_error)?;
+    let queue = docs.index(QUEUE_INDEX).map_err(store_error)?;
+    let count = queue
         .count()
         .primitive()
         .map_err(store_error)?
@@ -110,16 +137,11 @@ pub(super) async fn outbox_len(db: &Database) -> Result<u64, StoreError> {
     Ok(u64::from(count))
 }
 
+/// The conflicts, held by the conflicted documents.
 pub(super) async fn conflicts(db: &Database) -> Result<Vec<ConflictRecord>, StoreError> {
-    let tx = begin(db, CONFLICTS)?;
-    let conflicts = tx.object_store(CONFLICTS).map_err(store_error)?;
-    let records = conflicts
-        .get_all()
-        .primitive()
-        .map_err(store_error)?
-        .await
-        .map_err(store_error)?;
-    let mut conflicts: Vec<ConflictRecord> = decode_all(records)?;
+    let stored = stored_docs(db, Some(DocStatus::Conflicted)).await?;
+    let mut conflicts: Vec<ConflictRecord> =
+        stored.into_iter().filter_map(|s| s.conflict).collect();
     sort_by_id(&mut conflicts, |conflict| &conflict.id);
     Ok(conflicts)
 }

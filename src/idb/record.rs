@@ -5,32 +5,102 @@
 //! serde-wasm-bindgen object graph costs one call per member; the indexed fields
 //! are duplicated next to it only because IndexedDB needs them as properties.
 //! The objects are built and read by `records.js`, one call per record.
+//!
+//! Since schema v2 a document's record also holds its outbox messages and its
+//! conflict ([`StoredDoc`]), so a local write reads and writes one record.
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use tidesync_engine::{
     error::StoreError,
-    model::{ConflictRecord, DocRecord},
+    model::{Body, ConflictRecord, DocRecord, DocStatus},
     outbox::OutboxMessage,
+    Revision,
 };
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/idb/records.js")]
 extern "C" {
     #[wasm_bindgen(js_name = docRecord)]
-    fn doc_record(id: &str, status: &str, json: &str) -> JsValue;
-    #[wasm_bindgen(js_name = messageRecord)]
-    fn message_record(seq: f64, doc_id: &str, json: &str) -> JsValue;
-    #[wasm_bindgen(js_name = conflictRecord)]
-    fn conflict_record(id: &str, json: &str) -> JsValue;
+    fn doc_record(id: &str, status: &str, q: &[f64], json: &str) -> JsValue;
     #[wasm_bindgen(js_name = metaRecord)]
     fn meta_record(key: &str, json: &str) -> JsValue;
     #[wasm_bindgen(js_name = recordJson)]
     fn record_json(record: &JsValue) -> Option<String>;
 }
 
-/// The key of an outbox message. IndexedDB keys are JavaScript numbers (a
-/// `u64` would become a BigInt, which is not a valid key); sequence numbers stay
-/// far below 2^53, where the conversion is exact.
+/// A document as stored: the engine's [`DocRecord`] members at the top level
+/// (so a v1 record, which holds only those, reads as one with nothing
+/// pending), plus its outbox messages in queue order and its conflict.
+///
+/// This is the stored type, apart from the engine's: a change to the model
+/// must not change what is on disk without a migration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct StoredDoc {
+    id: String,
+    rev: Option<Revision>,
+    base: Option<Body>,
+    local: Body,
+    status: DocStatus,
+    deleted: bool,
+    updated_at: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<OutboxMessage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<ConflictRecord>,
+}
+
+impl StoredDoc {
+    /// A stored document from its parts.
+    pub fn new(
+        doc: DocRecord,
+        messages: Vec<OutboxMessage>,
+        conflict: Option<ConflictRecord>,
+    ) -> Self {
+        let DocRecord {
+            id,
+            rev,
+            base,
+            local,
+            status,
+            deleted,
+            updated_at,
+        } = doc;
+        StoredDoc {
+            id,
+            rev,
+            base,
+            local,
+            status,
+            deleted,
+            updated_at,
+            messages,
+            conflict,
+        }
+    }
+
+    /// The document id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The document, its messages and its conflict.
+    pub fn into_parts(self) -> (DocRecord, Vec<OutboxMessage>, Option<ConflictRecord>) {
+        let doc = DocRecord {
+            id: self.id,
+            rev: self.rev,
+            base: self.base,
+            local: self.local,
+            status: self.status,
+            deleted: self.deleted,
+            updated_at: self.updated_at,
+        };
+        (doc, self.messages, self.conflict)
+    }
+}
+
+/// The key of an outbox message in the `queue` index. IndexedDB keys are
+/// JavaScript numbers (a `u64` would become a BigInt, which is not a valid
+/// key); sequence numbers stay far below 2^53, where the conversion is exact.
 pub(super) fn seq_key(seq: u64) -> f64 {
     seq as f64
 }
@@ -40,23 +110,16 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Backend(format!("cannot encode a record: {e}")))
 }
 
-/// `{id, status, json}`: `status` feeds the `status` index.
-pub(super) fn encode_doc(doc: &DocRecord) -> Result<JsValue, StoreError> {
-    Ok(doc_record(&doc.id, doc.status.as_str(), &to_json(doc)?))
-}
-
-/// `{seq, docId, json}`: `seq` is the key, `docId` feeds the `docId` index.
-pub(super) fn encode_message(message: &OutboxMessage) -> Result<JsValue, StoreError> {
-    Ok(message_record(
-        seq_key(message.seq),
-        &message.doc_id,
-        &to_json(message)?,
+/// `{id, status, q?, json}`: `status` feeds the `status` index, `q` (the
+/// messages' sequence numbers) the `queue` index.
+pub(super) fn encode_doc(doc: &StoredDoc) -> Result<JsValue, StoreError> {
+    let queue: Vec<f64> = doc.messages.iter().map(|m| seq_key(m.seq)).collect();
+    Ok(doc_record(
+        &doc.id,
+        doc.status.as_str(),
+        &queue,
+        &to_json(doc)?,
     ))
-}
-
-/// `{id, json}`.
-pub(super) fn encode_conflict(conflict: &ConflictRecord) -> Result<JsValue, StoreError> {
-    Ok(conflict_record(&conflict.id, &to_json(conflict)?))
 }
 
 /// `{key, json}`.

@@ -4,16 +4,11 @@
 // Each record holds the fields IndexedDB indexes or keys on, plus `json`: the
 // whole record serialised by serde_json. Rust reads only `json`.
 
-export function docRecord(id, status, json) {
-  return { id, status, json };
-}
-
-export function messageRecord(seq, docId, json) {
-  return { seq, docId, json };
-}
-
-export function conflictRecord(id, json) {
-  return { id, json };
+// A document with its pending messages and conflict. `q` holds the sequence
+// numbers of its messages, for the `queue` index (the outbox); it is left out
+// when there are none, so a synced document is not in the index at all.
+export function docRecord(id, status, q, json) {
+  return q.length ? { id, status, q: Array.from(q), json } : { id, status, json };
 }
 
 export function metaRecord(key, json) {

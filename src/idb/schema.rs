@@ -16,20 +16,36 @@ use tidesync_engine::error::StoreError;
 
 use super::error::open_error;
 
-/// Documents, keyed by `id`.
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/idb/migrate.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = toV2, catch)]
+    fn to_v2(
+        db: &web_sys::IdbDatabase,
+        upgrade: &web_sys::IdbTransaction,
+    ) -> Result<(), wasm_bindgen::JsValue>;
+    #[wasm_bindgen(js_name = migrationError)]
+    fn migration_error() -> Option<String>;
+}
+
+/// Documents, keyed by `id`; since v2 each holds its outbox messages and
+/// conflict.
 pub(super) const DOCS: &str = "docs";
-/// The outbox, keyed by `seq` (a number).
-pub(super) const OUTBOX: &str = "outbox";
-/// Conflicts, keyed by document `id`.
-pub(super) const CONFLICTS: &str = "conflicts";
+/// v1's outbox, keyed by `seq` (a number); moved into `docs` by v2.
+const OUTBOX: &str = "outbox";
+/// v1's conflicts, keyed by document `id`; moved into `docs` by v2.
+const CONFLICTS: &str = "conflicts";
 /// Metadata, keyed by `key`.
 pub(super) const META: &str = "meta";
-/// Every object store: the scope of [`transact`](super::IdbStore) transactions.
-pub(super) const ALL_STORES: [&str; 4] = [DOCS, OUTBOX, CONFLICTS, META];
+/// The object stores of schema v2: the scope of
+/// [`transact`](super::IdbStore) transactions.
+pub(super) const ALL_STORES: [&str; 2] = [DOCS, META];
+/// The index of `docs` on the sequence numbers of each document's outbox
+/// messages (multi-entry): the outbox in queue order.
+pub(super) const QUEUE_INDEX: &str = "queue";
 /// The index of `docs` on the status string, for listings by status.
 pub(super) const STATUS_INDEX: &str = "status";
-/// The index of `outbox` on the document id, for reading one document's queue.
-pub(super) const DOC_ID_INDEX: &str = "docId";
+/// v1's index of `outbox` on the document id.
+const DOC_ID_INDEX: &str = "docId";
 
 /// One schema step. It runs in the `versionchange` transaction, which is passed
 /// along for steps that must reach stores created by earlier versions (adding an
@@ -37,7 +53,7 @@ pub(super) const DOC_ID_INDEX: &str = "docId";
 type Migration = fn(&Database, &web_sys::IdbTransaction) -> Result<(), Error>;
 
 /// The migrations; entry `i` upgrades a database from version `i` to `i + 1`.
-const MIGRATIONS: &[Migration] = &[v1];
+const MIGRATIONS: &[Migration] = &[v1, v2];
 
 /// The current schema version.
 pub(super) const VERSION: u32 = MIGRATIONS.len() as u32;
@@ -65,7 +81,12 @@ pub(super) async fn open(name: &str) -> Result<Database, StoreError> {
         .build()
         .map_err(open_error)?;
     let _ = request_slot.set(request.as_sys().clone());
-    request.await.map_err(open_error)
+    request.await.map_err(|error| match migration_error() {
+        // The migration aborted the upgrade: the database kept its old
+        // version and data.
+        Some(reason) => StoreError::Migration(reason),
+        None => open_error(error),
+    })
 }
 
 /// Runs the migrations after `old_version`, in order.
@@ -104,4 +125,13 @@ fn v1(db: &Database, _upgrade: &web_sys::IdbTransaction) -> Result<(), Error> {
         .with_key_path(KeyPath::One("key"))
         .build()?;
     Ok(())
+}
+
+/// v2: each document's outbox messages and conflict move into its record, the
+/// outbox becomes the `queue` index over `docs` (see `migrate.js`), so a local
+/// write is one read and one write of one record.
+fn v2(db: &Database, upgrade: &web_sys::IdbTransaction) -> Result<(), Error> {
+    let raw: &web_sys::IdbDatabase = db.as_sys();
+    to_v2(raw, upgrade)
+        .map_err(|e| Error::from(wasm_bindgen::JsCast::unchecked_into::<js_sys::Error>(e)))
 }

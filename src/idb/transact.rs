@@ -1,40 +1,73 @@
 //! [`LocalStore::transact`](tidesync_engine::store::LocalStore::transact) on
-//! IndexedDB: one readwrite transaction over all four stores reads what the
-//! engine asked for, runs its plan synchronously, and writes the batch.
+//! IndexedDB: one readwrite transaction over `docs` and `meta` reads the
+//! records the engine asked for (one request each: a document's messages and
+//! conflict are in its record), runs its plan synchronously, and writes one
+//! record per document the batch touches.
 //!
 //! IndexedDB commits a transaction by itself as soon as control returns to the
 //! event loop with no request pending, so between `begin_write` and `commit`
 //! nothing is awaited but this transaction's own requests.
 
+use std::{
+    cell::Cell,
+    collections::{BTreeSet, HashMap},
+};
+
 use indexed_db_futures::{
     database::Database,
     error::Error,
     future::VoidRequest,
-    index::Index,
     internals::SystemRepr,
     object_store::ObjectStore,
     prelude::*,
     transaction::{Transaction, TransactionDurability, TransactionMode, TransactionOptions},
 };
-use serde_json::Value;
 use tidesync_engine::{
     error::StoreError,
-    model::{DocRecord, DocStatus},
-    outbox::OutboxMessage,
     store::{Snapshot, WriteBatch, META_OUTBOX_SEQ},
 };
 use wasm_bindgen::JsCast;
 
 use super::{
     error::{begin_error, from_dom, store_error},
-    record::{
-        decode_all, decode_opt, encode_conflict, encode_doc, encode_message, encode_meta, seq_key,
-    },
-    schema::{ALL_STORES, CONFLICTS, DOCS, DOC_ID_INDEX, META, OUTBOX},
+    record::{decode_opt, encode_doc, encode_meta, StoredDoc},
+    schema::{ALL_STORES, DOCS, META},
 };
 
+/// Outbox sequence numbers drawn from the clock: `Date.now() × 1024`, and
+/// above the last one this tab used. Tabs share the database but not a
+/// counter, and a stored counter would cost every write a read and a write;
+/// clock-based numbers keep the queue in time order across tabs, and the
+/// engine keeps each document's versions increasing whatever the clocks say.
+/// They stay below 2^53 (exact as IndexedDB keys) for two more centuries.
+#[derive(Debug, Default)]
+pub(super) struct SeqClock {
+    last: Cell<u64>,
+}
+
+impl SeqClock {
+    fn next(&self) -> u64 {
+        let now = (js_sys::Date::now().max(0.0) as u64).saturating_mul(1024);
+        now.max(self.last.get() + 1)
+    }
+
+    /// Remembers the numbers a committed batch used (its `META_OUTBOX_SEQ`).
+    fn used(&self, batch: &WriteBatch) {
+        for (key, value) in &batch.meta {
+            if let (true, Some(next)) = (key == META_OUTBOX_SEQ, value.as_u64()) {
+                self.last.set(self.last.get().max(next.saturating_sub(1)));
+            }
+        }
+    }
+}
+
 /// Reads, plans and writes in one transaction; see the module docs.
-pub(super) async fn transact<T, E, F>(db: &Database, ids: &[String], plan: F) -> Result<T, E>
+pub(super) async fn transact<T, E, F>(
+    db: &Database,
+    seqs: &SeqClock,
+    ids: &[String],
+    plan: F,
+) -> Result<T, E>
 where
     F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
     E: From<StoreError>,
@@ -48,17 +81,25 @@ where
         .clone();
     let out = {
         let stores = Stores::of(&tx).map_err(|e| cause(&raw, e))?;
-        let snapshot = stores.read(ids).await.map_err(|e| cause(&raw, e))?;
+        let (snapshot, records) = stores
+            .read(ids, seqs.next())
+            .await
+            .map_err(|e| cause(&raw, e))?;
         // On `Err`, returning drops `tx`, which aborts it: nothing is written.
         let (batch, out) = plan(snapshot)?;
         if batch.is_empty() {
             // Nothing to write: dropping (aborting) skips waiting for a commit.
             return Ok(out);
         }
-        stores.write(&batch).map_err(|e| cause(&raw, e))?;
-        out
+        stores
+            .write(&batch, records)
+            .await
+            .map_err(|e| cause(&raw, e))?;
+        (batch, out)
     };
+    let (batch, out) = out;
     tx.commit().await.map_err(|e| cause(&raw, store_error(e)))?;
+    seqs.used(&batch);
     Ok(out)
 }
 
@@ -92,124 +133,147 @@ fn send(request: Result<VoidRequest, Error>) -> Result<(), StoreError> {
 /// The object stores of one `transact` transaction.
 struct Stores<'a> {
     docs: ObjectStore<'a>,
-    outbox: ObjectStore<'a>,
-    conflicts: ObjectStore<'a>,
     meta: ObjectStore<'a>,
 }
+
+/// What the transaction holds of each document it read: the stored record
+/// (`None`: no such document).
+type Records = HashMap<String, Option<StoredDoc>>;
 
 impl<'a> Stores<'a> {
     fn of(tx: &'a Transaction<'_>) -> Result<Self, StoreError> {
         let store = |name| tx.object_store(name).map_err(store_error);
         Ok(Self {
             docs: store(DOCS)?,
-            outbox: store(OUTBOX)?,
-            conflicts: store(CONFLICTS)?,
             meta: store(META)?,
         })
     }
 
-    /// Reads the snapshot of `ids` in two rounds. First every document and the
-    /// outbox sequence; then messages and conflicts, only of documents that can
-    /// have them: the engine never keeps either for an absent or synced
-    /// document (see [`LocalStore::transact`]), and skipping those reads halves
-    /// the requests of a typical write. In each round every request goes out
-    /// before the first is awaited, and the last one sent is awaited first:
-    /// requests of a transaction complete in order, so by then all are done and
-    /// the others resolve at their first poll, without a listener of their own.
-    ///
-    /// [`LocalStore::transact`]: tidesync_engine::store::LocalStore::transact
-    async fn read(&self, ids: &[String]) -> Result<Snapshot, StoreError> {
-        let mut docs = Vec::with_capacity(ids.len());
+    /// Reads the records of `ids`: one request each, all sent before the
+    /// first is awaited, and the last one sent awaited first (requests of a
+    /// transaction complete in order, so the others are then done and resolve
+    /// at their first poll, without a listener of their own).
+    async fn load(&self, ids: &[&String], records: &mut Records) -> Result<(), StoreError> {
+        let mut requests = Vec::with_capacity(ids.len());
         for id in ids {
-            docs.push((
-                id,
-                self.docs
-                    .get(id.as_str())
-                    .primitive()
-                    .map_err(store_error)?,
-            ));
+            let request = self
+                .docs
+                .get(id.as_str())
+                .primitive()
+                .map_err(store_error)?;
+            requests.push(((*id).clone(), request));
         }
-        let next_seq = self
-            .meta
-            .get(META_OUTBOX_SEQ)
-            .primitive()
-            .map_err(store_error)?;
-        let next_seq: Option<Value> = decode_opt(next_seq.await.map_err(store_error)?)?;
-        let mut snapshot = Snapshot {
-            next_seq: next_seq.as_ref().and_then(Value::as_u64).unwrap_or(0),
-            ..Snapshot::default()
-        };
-        for (id, doc) in docs {
-            let doc: Option<DocRecord> = decode_opt(doc.await.map_err(store_error)?)?;
-            if let Some(doc) = doc {
-                snapshot.docs.insert(id.clone(), doc);
-            }
+        let mut done = Vec::with_capacity(requests.len());
+        for (id, request) in requests.into_iter().rev() {
+            done.push((id, request.await.map_err(store_error)?));
         }
-        let unsettled: Vec<&String> = snapshot
-            .docs
-            .values()
-            .filter(|d| d.status != DocStatus::Synced)
-            .map(|d| &d.id)
-            .collect();
-        if unsettled.is_empty() {
-            return Ok(snapshot);
-        }
-        let by_doc: Index<'_> = self.outbox.index(DOC_ID_INDEX).map_err(store_error)?;
-        let mut pending = Vec::with_capacity(unsettled.len());
-        for id in unsettled {
-            let key = id.as_str();
-            pending.push((
-                id.clone(),
-                self.conflicts.get(key).primitive().map_err(store_error)?,
-                by_doc
-                    .get_all()
-                    .with_query(key)
-                    .primitive()
-                    .map_err(store_error)?,
-            ));
-        }
-        let mut round = Vec::with_capacity(pending.len());
-        for (id, conflict, messages) in pending.into_iter().rev() {
-            // Awaited from the last sent: see above.
-            let messages: Vec<OutboxMessage> = decode_all(messages.await.map_err(store_error)?)?;
-            round.push((id, conflict, messages));
-        }
-        for (id, conflict, messages) in round {
-            if let Some(conflict) = decode_opt(conflict.await.map_err(store_error)?)? {
-                snapshot.conflicts.insert(id.clone(), conflict);
-            }
-            // The index orders one document's entries by primary key: by seq.
-            if !messages.is_empty() {
-                snapshot.messages.insert(id, messages);
-            }
-        }
-        Ok(snapshot)
-    }
-
-    /// Sends the batch's writes in the memory store's order (deletions of
-    /// messages before insertions, so a batch may delete and reuse a seq).
-    fn write(&self, batch: &WriteBatch) -> Result<(), StoreError> {
-        for doc in &batch.put_docs {
-            send(self.docs.put(encode_doc(doc)?).primitive())?;
-        }
-        for id in &batch.delete_docs {
-            send(self.docs.delete(id.as_str()).primitive())?;
-        }
-        for &seq in &batch.delete_messages {
-            send(self.outbox.delete(seq_key(seq)).primitive())?;
-        }
-        for message in &batch.put_messages {
-            send(self.outbox.put(encode_message(message)?).primitive())?;
-        }
-        for conflict in &batch.put_conflicts {
-            send(self.conflicts.put(encode_conflict(conflict)?).primitive())?;
-        }
-        for id in &batch.delete_conflicts {
-            send(self.conflicts.delete(id.as_str()).primitive())?;
-        }
-        for (key, value) in &batch.meta {
-            send(self.meta.put(encode_meta(key, value)?).primitive())?;
+        for (id, record) in done {
+            let stored: Option<StoredDoc> = decode_opt(record)?;
+            records.insert(id, stored);
         }
         Ok(())
     }
+
+    /// The snapshot of `ids`: each document with its messages and conflict,
+    /// one read each.
+    async fn read(&self, ids: &[String], next_seq: u64) -> Result<(Snapshot, Records), StoreError> {
+        let mut records = Records::with_capacity(ids.len());
+        let unique: Vec<&String> = ids.iter().collect();
+        self.load(&unique, &mut records).await?;
+        let mut snapshot = Snapshot {
+            next_seq,
+            ..Snapshot::default()
+        };
+        for stored in records.values().flatten() {
+            let (doc, messages, conflict) = stored.clone().into_parts();
+            if !messages.is_empty() {
+                snapshot.messages.insert(doc.id.clone(), messages);
+            }
+            if let Some(conflict) = conflict {
+                snapshot.conflicts.insert(doc.id.clone(), conflict);
+            }
+            snapshot.docs.insert(doc.id.clone(), doc);
+        }
+        Ok((snapshot, records))
+    }
+
+    /// Applies the batch to the records it touches (reading any the plan did
+    /// not ask for first) in the memory store's order, and sends one write per
+    /// record.
+    async fn write(&self, batch: &WriteBatch, mut records: Records) -> Result<(), StoreError> {
+        let touched: BTreeSet<&String> = batch
+            .put_docs
+            .iter()
+            .map(|d| &d.id)
+            .chain(&batch.delete_docs)
+            .chain(batch.delete_messages.iter().map(|(id, _)| id))
+            .chain(batch.put_messages.iter().map(|m| &m.doc_id))
+            .chain(batch.put_conflicts.iter().map(|c| &c.id))
+            .chain(&batch.delete_conflicts)
+            .collect();
+        let missing: Vec<&String> = touched
+            .iter()
+            .copied()
+            .filter(|id| !records.contains_key(*id))
+            .collect();
+        self.load(&missing, &mut records).await?;
+        apply(batch, &mut records)?;
+        for id in touched {
+            match records.get(id) {
+                Some(Some(stored)) => send(self.docs.put(encode_doc(stored)?).primitive())?,
+                _ => send(self.docs.delete(id.as_str()).primitive())?,
+            }
+        }
+        for (key, value) in &batch.meta {
+            // The outbox counter is the clock's (see `SeqClock`), not stored.
+            if key != META_OUTBOX_SEQ {
+                send(self.meta.put(encode_meta(key, value)?).primitive())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Applies a batch to stored records, as the memory store applies it to its
+/// tables: documents, then message deletions before insertions (so a batch
+/// may delete and reuse a seq), then conflicts. A message or conflict needs
+/// its document's record: the engine never writes one without it.
+fn apply(batch: &WriteBatch, records: &mut Records) -> Result<(), StoreError> {
+    for doc in &batch.put_docs {
+        let slot = records.entry(doc.id.clone()).or_default();
+        let (messages, conflict) = match slot.take() {
+            Some(old) => (old.messages, old.conflict),
+            None => (Vec::new(), None),
+        };
+        *slot = Some(StoredDoc::new(doc.clone(), messages, conflict));
+    }
+    for id in &batch.delete_docs {
+        records.insert(id.clone(), None);
+    }
+    let orphan = |id: &str| StoreError::Backend(format!("no document {id} to hold its change"));
+    for (id, seq) in &batch.delete_messages {
+        if let Some(Some(stored)) = records.get_mut(id) {
+            stored.messages.retain(|m| m.seq != *seq);
+        }
+    }
+    for message in &batch.put_messages {
+        let Some(Some(stored)) = records.get_mut(&message.doc_id) else {
+            return Err(orphan(&message.doc_id));
+        };
+        stored.messages.retain(|m| m.seq != message.seq);
+        stored.messages.push(message.clone());
+        stored.messages.sort_by_key(|m| m.seq);
+    }
+    for conflict in &batch.put_conflicts {
+        let Some(Some(stored)) = records.get_mut(&conflict.id) else {
+            return Err(orphan(&conflict.id));
+        };
+        stored.conflict = Some(conflict.clone());
+    }
+    for id in &batch.delete_conflicts {
+        if let Some(Some(stored)) = records.get_mut(id) {
+            stored.conflict = None;
+        }
+    }
+    Ok(())
 }

@@ -109,7 +109,10 @@ fn queue_change(
     ctx: &WriteContext,
 ) -> u64 {
     let body = (op == MessageOp::Put).then(|| doc.local.clone());
-    let version = snapshot.next_seq;
+    // Above every version the document's messages had, whichever tab (and
+    // clock) made them, so a later edit always settles after an earlier one.
+    let newest = snapshot.messages_of(&doc.id).iter().map(|m| m.version + 1);
+    let version = newest.fold(snapshot.next_seq, u64::max);
     batch
         .meta
         .push((META_OUTBOX_SEQ.into(), json!(version + 1)));
@@ -201,7 +204,9 @@ pub fn plan_delete(
         && messages.iter().all(|m| m.state != MessageState::InFlight);
     if never_sent {
         batch.delete_docs.push(id.to_owned());
-        batch.delete_messages.extend(messages.iter().map(|m| m.seq));
+        batch
+            .delete_messages
+            .extend(messages.iter().map(|m| (m.doc_id.clone(), m.seq)));
         let outcome = WriteOutcome {
             id: id.to_owned(),
             rev: None,

@@ -60,9 +60,12 @@ pub fn plan_resolution(
         ..doc.clone()
     };
     batch.delete_conflicts.push(doc.id.clone());
-    batch
-        .delete_messages
-        .extend(snapshot.messages_of(&doc.id).iter().map(|m| m.seq));
+    batch.delete_messages.extend(
+        snapshot
+            .messages_of(&doc.id)
+            .iter()
+            .map(|m| (m.doc_id.clone(), m.seq)),
+    );
     let resolved_snapshot = Snapshot {
         next_seq: snapshot.next_seq,
         ..Snapshot::default()
@@ -94,9 +97,12 @@ pub fn plan_auto_resolution(
     let (batch, outcome) = if resolution.body == conflict.remote {
         let mut batch = WriteBatch::default();
         batch.delete_conflicts.push(doc.id.clone());
-        batch
-            .delete_messages
-            .extend(snapshot.messages_of(&doc.id).iter().map(|m| m.seq));
+        batch.delete_messages.extend(
+            snapshot
+                .messages_of(&doc.id)
+                .iter()
+                .map(|m| (m.doc_id.clone(), m.seq)),
+        );
         let (outcome, _) = take_server_side(
             &mut batch,
             &doc.id,
@@ -135,9 +141,12 @@ pub fn plan_discard_local(
         return Err(EngineError::NotFound(id.to_owned()));
     };
     let mut batch = WriteBatch::default();
-    batch
-        .delete_messages
-        .extend(snapshot.messages_of(id).iter().map(|m| m.seq));
+    batch.delete_messages.extend(
+        snapshot
+            .messages_of(id)
+            .iter()
+            .map(|m| (m.doc_id.clone(), m.seq)),
+    );
     let (rev, base) = match snapshot.conflicts.get(id) {
         Some(conflict) => {
             batch.delete_conflicts.push(id.to_owned());

@@ -121,8 +121,10 @@ impl LocalStore for MemoryStore {
         for id in batch.delete_docs {
             tables.docs.remove(&id);
         }
-        for seq in batch.delete_messages {
-            tables.outbox.remove(&seq);
+        for (id, seq) in batch.delete_messages {
+            if tables.outbox.get(&seq).is_some_and(|m| m.doc_id == id) {
+                tables.outbox.remove(&seq);
+            }
         }
         for message in batch.put_messages {
             tables.outbox.insert(message.seq, message);

@@ -33,7 +33,10 @@ pub struct Snapshot {
     pub messages: BTreeMap<String, Vec<OutboxMessage>>,
     /// Conflicts of the requested documents.
     pub conflicts: BTreeMap<String, ConflictRecord>,
-    /// The next outbox sequence number.
+    /// A sequence number above every one the store holds: the first this
+    /// transaction may give a new message or version. The memory store keeps a
+    /// counter under [`META_OUTBOX_SEQ`]; a store shared by tabs may draw it
+    /// from the clock instead, so a write need not read or write a counter.
     pub next_seq: u64,
 }
 
@@ -53,8 +56,8 @@ pub struct WriteBatch {
     pub delete_docs: Vec<String>,
     /// Outbox messages to insert or replace (keyed by `seq`).
     pub put_messages: Vec<OutboxMessage>,
-    /// Outbox messages to remove, by `seq`.
-    pub delete_messages: Vec<u64>,
+    /// Outbox messages to remove, by document id and `seq`.
+    pub delete_messages: Vec<(String, u64)>,
     /// Conflicts to insert or replace.
     pub put_conflicts: Vec<ConflictRecord>,
     /// Conflicts to remove, by document id.
@@ -73,8 +76,10 @@ impl Snapshot {
         for id in &batch.delete_docs {
             self.docs.remove(id);
         }
-        for list in self.messages.values_mut() {
-            list.retain(|m| !batch.delete_messages.contains(&m.seq));
+        for (id, seq) in &batch.delete_messages {
+            if let Some(list) = self.messages.get_mut(id) {
+                list.retain(|m| m.seq != *seq);
+            }
         }
         for message in &batch.put_messages {
             let list = self.messages.entry(message.doc_id.clone()).or_default();

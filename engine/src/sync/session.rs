@@ -54,6 +54,10 @@ pub struct SyncSession {
     config: SyncConfig,
     phase: Phase,
     cursor: Option<u64>,
+    /// True once this pass over the outbox claimed something: the pass ends
+    /// with another from the start, which finds any message written behind
+    /// the cursor meanwhile (tabs draw sequence numbers from their clocks).
+    pass_claimed: bool,
     one_at_a_time: bool,
     since: Option<Seq>,
     report: SyncReport,
@@ -76,6 +80,7 @@ impl SyncSession {
             config,
             phase,
             cursor: None,
+            pass_claimed: false,
             one_at_a_time: false,
             since: checkpoint,
             report: SyncReport::default(),
@@ -143,12 +148,16 @@ impl SyncSession {
             batch.push(message);
         }
         if batch.is_empty() {
-            return if scanned == 0 {
-                self.pull()
-            } else {
-                self.load_outbox()
-            };
+            if scanned > 0 {
+                return self.load_outbox();
+            }
+            if std::mem::take(&mut self.pass_claimed) {
+                self.cursor = None;
+                return self.load_outbox();
+            }
+            return self.pull();
         }
+        self.pass_claimed = true;
         Step::Apply(Plan::Claim(batch))
     }
 

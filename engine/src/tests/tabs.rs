@@ -260,3 +260,80 @@ fn a_tab_that_died_mid_push_is_replayed_once_by_the_next_leader() {
     assert_eq!((report.pushed, report.conflicts), (5, 0));
     assert_eq!(server.writes.get(), 5);
 }
+
+/// Writes a pending document with a message numbered `seq` straight into
+/// the store, as a tab whose clock lags would number it.
+struct WritesBehindTheCursor<'a> {
+    server: &'a FakeServer,
+    store: &'a Rc<MemoryStore>,
+    seq: std::cell::Cell<Option<u64>>,
+}
+
+impl Transport for WritesBehindTheCursor<'_> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        if let (Some(seq), "_bulk_docs") = (self.seq.get(), request.path.as_str()) {
+            self.seq.set(None);
+            let body = json!({"late": true})
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let batch = crate::store::WriteBatch {
+                put_docs: vec![crate::model::DocRecord {
+                    id: "late".into(),
+                    rev: None,
+                    base: None,
+                    local: body.clone(),
+                    status: DocStatus::Pending,
+                    deleted: false,
+                    updated_at: 1.0,
+                }],
+                put_messages: vec![crate::outbox::OutboxMessage {
+                    seq,
+                    version: seq,
+                    id: "late-message".into(),
+                    doc_id: "late".into(),
+                    op: crate::outbox::MessageOp::Put,
+                    base_rev: None,
+                    body: Some(body),
+                    created_at: 1.0,
+                    attempts: 0,
+                    last_error: None,
+                    state: MessageState::Queued,
+                    sent: None,
+                }],
+                ..Default::default()
+            };
+            self.store
+                .transact(&[], |_| Ok::<_, crate::error::StoreError>((batch, ())))
+                .await
+                .expect("late write");
+        }
+        self.server.send(request).await
+    }
+}
+
+#[test]
+fn a_message_numbered_behind_the_cursor_is_pushed_in_the_same_cycle() {
+    let server = FakeServer::new();
+    let store = Rc::new(MemoryStore::new());
+    let leader = Tab::over(&store);
+    block_on(store.transact(&[], |_| {
+        let meta = vec![(crate::store::META_OUTBOX_SEQ.into(), json!(10))];
+        let batch = crate::store::WriteBatch {
+            meta,
+            ..Default::default()
+        };
+        Ok::<_, crate::error::StoreError>((batch, ()))
+    }))
+    .expect("counter");
+    leader.put(json!({"_id": "first"}));
+    let transport = WritesBehindTheCursor {
+        server: &server,
+        store: &store,
+        seq: std::cell::Cell::new(Some(3)),
+    };
+    let report = leader.sync(&transport);
+    assert_eq!(report.pushed, 2, "{report:?}");
+    assert_eq!(server.body("late"), Some(json!({"late": true})));
+    assert_eq!(block_on(store.outbox_len()).expect("len"), 0);
+}

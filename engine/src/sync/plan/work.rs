@@ -63,7 +63,7 @@ impl<'a> Work<'a> {
         if let Some(list) = self.snapshot.messages.remove(id) {
             self.batch
                 .delete_messages
-                .extend(list.iter().map(|m| m.seq));
+                .extend(list.iter().map(|m| (id.to_owned(), m.seq)));
         }
     }
 
@@ -71,7 +71,7 @@ impl<'a> Work<'a> {
         if let Some(list) = self.snapshot.messages.get_mut(id) {
             list.retain(|m| m.seq != seq);
         }
-        self.batch.delete_messages.push(seq);
+        self.batch.delete_messages.push((id.to_owned(), seq));
     }
 
     /// Records a conflict; `fresh` counts it as new (a moved remote side is not).
