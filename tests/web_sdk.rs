@@ -391,3 +391,38 @@ async fn merge_documents_is_the_engine_merge_for_app_conflict_screens() {
     let bad = tidesync::merge_documents(JsValue::NULL, eval("({n: NaN})"), JsValue::NULL);
     expect_code(bad, "invalid_document");
 }
+
+#[wasm_bindgen_test]
+async fn writes_started_together_all_land_and_a_failing_one_fails_alone() {
+    let db = open_with(&format!(r#"{{"name": "{}"}}"#, unique("group"))).await;
+    // Un-awaited writes share one transaction (group commit); each still
+    // settles on its own.
+    let writes = eval(
+        "async (db) => {
+           const settled = await Promise.allSettled([
+             db.put({ _id: 'a', n: 1 }), db.put({ _id: 'b' }), db.delete('missing'),
+             db.put({ _id: 'c' }), db.put({ _id: 'a', n: 2 }),
+           ]);
+           return settled.map((r) => (r.status === 'fulfilled' ? r.value.status : r.reason.code));
+         }",
+    );
+    let f: js_sys::Function = writes.into();
+    let out = support::await_promise(f.call1(&JsValue::NULL, &db).expect("call")).await;
+    let outcomes: Vec<String> = js_sys::Array::from(&out)
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["pending", "pending", "not_found", "pending", "pending"]
+    );
+    let a = call(&db, "get", &["a".into()]).await;
+    assert_eq!(
+        get(&a, "n").as_f64(),
+        Some(2.0),
+        "the later write of a wins"
+    );
+    let pending = call(&db, "pendingCount", &[]).await;
+    assert_eq!(pending.as_f64(), Some(3.0), "a's two writes coalesced");
+    call(&db, "destroy", &[]).await;
+}

@@ -571,3 +571,72 @@ async fn a_failed_migration_keeps_the_old_data_and_says_so() {
     drop(tx);
     db.close();
 }
+
+#[wasm_bindgen_test]
+async fn transactions_asked_for_together_share_one_and_a_failing_plan_fails_alone() {
+    let store = open(&unique_name()).await;
+    // Count the readwrite transactions the store opens.
+    let count = js_sys::Function::new_no_args(
+        "const original = IDBDatabase.prototype.transaction;
+         const counter = { n: 0, restore() { IDBDatabase.prototype.transaction = original; } };
+         IDBDatabase.prototype.transaction = function (...args) {
+           if (args[1] === 'readwrite') counter.n++;
+           return original.apply(this, args);
+         };
+         return counter;",
+    )
+    .call0(&JsValue::NULL)
+    .expect("counter");
+    let writes = (0..5).map(|i| {
+        let id = format!("d{i}");
+        let store = &store;
+        async move {
+            let ids = [id.clone()];
+            store
+                .transact(&ids, move |snapshot| {
+                    if i == 2 {
+                        return Err(PlanError::Refused);
+                    }
+                    let seq = snapshot.next_seq;
+                    let batch = WriteBatch {
+                        put_docs: vec![doc(&id, DocStatus::Pending)],
+                        put_messages: vec![message(seq, &id)],
+                        meta: vec![(META_OUTBOX_SEQ.into(), json!(seq + 1))],
+                        ..WriteBatch::default()
+                    };
+                    Ok((batch, seq))
+                })
+                .await
+        }
+    });
+    let results = futures::future::join_all(writes).await;
+    let opened = js_sys::Reflect::get(&count, &"n".into()).expect("n");
+    let restore: js_sys::Function = js_sys::Reflect::get(&count, &"restore".into())
+        .expect("restore")
+        .into();
+    restore.call0(&count).expect("restore");
+    assert_eq!(opened.as_f64(), Some(1.0), "one transaction for all five");
+    assert_eq!(results[2], Err(PlanError::Refused));
+    let seqs: Vec<u64> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    assert_eq!(seqs.len(), 4);
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "each plan saw the earlier ones: {seqs:?}"
+    );
+    for i in [0, 1, 3, 4] {
+        assert!(store
+            .get_doc(&format!("d{i}"))
+            .await
+            .expect("get")
+            .is_some());
+    }
+    assert_eq!(
+        store.get_doc("d2").await,
+        Ok(None),
+        "the failing plan wrote nothing"
+    );
+    assert_eq!(store.outbox_len().await, Ok(4));
+}

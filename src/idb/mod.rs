@@ -9,6 +9,7 @@
 //! all, exactly as in the memory store.
 
 mod error;
+mod group;
 mod read;
 mod record;
 mod schema;
@@ -55,6 +56,8 @@ pub struct IdbStore {
     closed: Rc<Cell<bool>>,
     /// Where new outbox sequence numbers come from.
     seqs: transact::SeqClock,
+    /// The transactions being gathered into one (group commit).
+    groups: group::Groups,
     /// Runs on the connection's `versionchange` and `close` events; held only
     /// to stay alive as long as the handlers point to it.
     _on_lost: Closure<dyn FnMut()>,
@@ -89,6 +92,7 @@ impl IdbStore {
             db,
             closed,
             seqs: transact::SeqClock::default(),
+            groups: group::Groups::default(),
             _on_lost: on_lost,
         })
     }
@@ -195,6 +199,6 @@ impl LocalStore for IdbStore {
         F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
         E: From<StoreError>,
     {
-        transact::transact(self.db()?, &self.seqs, ids, plan).await
+        transact::transact(self.db()?, &self.seqs, &self.groups, ids, plan).await
     }
 }

@@ -47,16 +47,18 @@ pub(super) async fn get_doc(db: &Database, id: &str) -> Result<Option<DocRecord>
         .map_err(store_error)?
         .await
         .map_err(store_error)?;
-    let stored: Option<StoredDoc> = decode_opt(record)?;
-    Ok(stored.map(|s| s.into_parts().0))
+    // A stored record reads as the engine's record: its `messages` and
+    // `conflict` members are skipped, not built.
+    decode_opt(record)
 }
 
-/// The stored documents of one status (through the `status` index, whose
-/// entries of one status are ordered by primary key, the id), or of all.
-async fn stored_docs(
+/// The records of one status (through the `status` index, whose entries of
+/// one status are ordered by primary key, the id), or of all, decoded as `T`:
+/// [`DocRecord`] skips the messages and conflict a [`StoredDoc`] holds.
+async fn stored_docs<T: serde::de::DeserializeOwned>(
     db: &Database,
     status: Option<DocStatus>,
-) -> Result<Vec<StoredDoc>, StoreError> {
+) -> Result<Vec<T>, StoreError> {
     let tx = begin(db, DOCS)?;
     let docs = tx.object_store(DOCS).map_err(store_error)?;
     let records = match status {
@@ -74,12 +76,8 @@ pub(super) async fn list_docs(
     db: &Database,
     query: &DocQuery,
 ) -> Result<Vec<DocRecord>, StoreError> {
-    let stored = stored_docs(db, query.status).await?;
-    let mut docs: Vec<DocRecord> = stored
-        .into_iter()
-        .map(|s| s.into_parts().0)
-        .filter(|doc| query.include_deleted || !doc.deleted)
-        .collect();
+    let mut docs: Vec<DocRecord> = stored_docs(db, query.status).await?;
+    docs.retain(|doc| query.include_deleted || !doc.deleted);
     sort_by_id(&mut docs, |doc| &doc.id);
     Ok(docs)
 }
@@ -139,7 +137,7 @@ pub(super) async fn outbox_len(db: &Database) -> Result<u64, StoreError> {
 
 /// The conflicts, held by the conflicted documents.
 pub(super) async fn conflicts(db: &Database) -> Result<Vec<ConflictRecord>, StoreError> {
-    let stored = stored_docs(db, Some(DocStatus::Conflicted)).await?;
+    let stored: Vec<StoredDoc> = stored_docs(db, Some(DocStatus::Conflicted)).await?;
     let mut conflicts: Vec<ConflictRecord> =
         stored.into_iter().filter_map(|s| s.conflict).collect();
     sort_by_id(&mut conflicts, |conflict| &conflict.id);
