@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'storage'
   | 'closed'
   | 'blocked'
+  | 'migration_failed'
   | 'network'
   | 'server';
 
