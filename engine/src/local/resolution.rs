@@ -59,13 +59,7 @@ pub fn plan_resolution(
         updated_at: ctx.now,
         ..doc.clone()
     };
-    batch.delete_conflicts.push(doc.id.clone());
-    batch.delete_messages.extend(
-        snapshot
-            .messages_of(&doc.id)
-            .iter()
-            .map(|m| (m.doc_id.clone(), m.seq)),
-    );
+    end_local_changes(&mut batch, snapshot, &doc.id);
     let resolved_snapshot = Snapshot {
         next_seq: snapshot.next_seq,
         ..Snapshot::default()
@@ -96,13 +90,7 @@ pub fn plan_auto_resolution(
     let deleted = resolution.body.is_none();
     let (batch, outcome) = if resolution.body == conflict.remote {
         let mut batch = WriteBatch::default();
-        batch.delete_conflicts.push(doc.id.clone());
-        batch.delete_messages.extend(
-            snapshot
-                .messages_of(&doc.id)
-                .iter()
-                .map(|m| (m.doc_id.clone(), m.seq)),
-        );
+        end_local_changes(&mut batch, snapshot, &doc.id);
         let (outcome, _) = take_server_side(
             &mut batch,
             &doc.id,
@@ -195,4 +183,16 @@ fn take_server_side(
         updated_at: now,
     });
     (outcome, deleted)
+}
+
+/// Drops the document's conflict and every message it has: what a
+/// resolution, or a return to the server's side, puts an end to.
+fn end_local_changes(batch: &mut WriteBatch, snapshot: &Snapshot, id: &str) {
+    batch.delete_conflicts.push(id.to_owned());
+    batch.delete_messages.extend(
+        snapshot
+            .messages_of(id)
+            .iter()
+            .map(|m| (m.doc_id.clone(), m.seq)),
+    );
 }
