@@ -395,8 +395,8 @@ async fn merge_documents_is_the_engine_merge_for_app_conflict_screens() {
 #[wasm_bindgen_test]
 async fn writes_started_together_all_land_and_a_failing_one_fails_alone() {
     let db = open_with(&format!(r#"{{"name": "{}"}}"#, unique("group"))).await;
-    // Un-awaited writes share one transaction (group commit); each still
-    // settles on its own.
+    // Writes the app does not await one by one each settle on their own; a
+    // failing one fails alone.
     let writes = eval(
         "async (db) => {
            const settled = await Promise.allSettled([

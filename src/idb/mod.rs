@@ -9,7 +9,6 @@
 //! all, exactly as in the memory store.
 
 mod error;
-mod group;
 mod read;
 mod record;
 mod schema;
@@ -56,8 +55,6 @@ pub struct IdbStore {
     closed: Rc<Cell<bool>>,
     /// Where new outbox sequence numbers come from.
     seqs: transact::SeqClock,
-    /// The transactions being gathered into one (group commit).
-    groups: group::Groups,
     /// Runs on the connection's `versionchange` and `close` events; held only
     /// to stay alive as long as the handlers point to it.
     _on_lost: Closure<dyn FnMut()>,
@@ -92,7 +89,6 @@ impl IdbStore {
             db,
             closed,
             seqs: transact::SeqClock::default(),
-            groups: group::Groups::default(),
             _on_lost: on_lost,
         })
     }
@@ -199,6 +195,6 @@ impl LocalStore for IdbStore {
         F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
         E: From<StoreError>,
     {
-        transact::transact(self.db()?, &self.seqs, &self.groups, ids, plan).await
+        transact::transact(self.db()?, &self.seqs, ids, plan).await
     }
 }

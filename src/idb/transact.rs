@@ -9,12 +9,10 @@
 //! nothing is awaited but this transaction's own requests.
 
 use std::{
-    cell::{Cell, RefCell},
+    cell::Cell,
     collections::{BTreeSet, HashMap},
-    rc::Rc,
 };
 
-use futures::channel::oneshot;
 use indexed_db_futures::{
     database::Database,
     error::Error,
@@ -32,7 +30,6 @@ use wasm_bindgen::JsCast;
 
 use super::{
     error::{begin_error, from_dom, store_error},
-    group::{all_ids, fail_all, run_plan, take_turns, Groups, Joiner, Role, Turn},
     record::{decode_opt, encode_doc, encode_meta, StoredDoc},
     schema::{ALL_STORES, DOCS, META},
 };
@@ -64,12 +61,10 @@ impl SeqClock {
     }
 }
 
-/// Reads, plans and writes in one transaction, shared with the other
-/// transactions asked for at the same moment (see [`group`](super::group)).
+/// Reads, plans and writes in one transaction; see the module docs.
 pub(super) async fn transact<T, E, F>(
     db: &Database,
     seqs: &SeqClock,
-    groups: &Groups,
     ids: &[String],
     plan: F,
 ) -> Result<T, E>
@@ -77,126 +72,35 @@ where
     F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
     E: From<StoreError>,
 {
-    match groups.enter(ids) {
-        Role::Join(wait) => join(wait, ids, plan).await,
-        Role::Lead(group) => lead(db, seqs, groups, &group, ids, plan).await,
-    }
-}
-
-/// A joiner: waits for its turn, plans, hands its batch back, and waits for
-/// the commit.
-async fn join<T, E, F>(
-    wait: oneshot::Receiver<Result<Turn, StoreError>>,
-    ids: &[String],
-    plan: F,
-) -> Result<T, E>
-where
-    F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
-    E: From<StoreError>,
-{
-    let ended = || StoreError::Backend("the shared transaction ended before this write".into());
-    let turn = wait.await.map_err(|_| ended())??;
-    let mut shared = turn.snapshot;
-    let (batch, out) = run_plan(&mut shared, ids, plan);
-    turn.reply.send((shared, batch)).map_err(|_| ended())?;
-    let committed = turn.committed.await.map_err(|_| ended());
-    match (out, committed) {
-        (Err(error), _) => Err(error),
-        (Ok(out), Ok(Ok(()))) => Ok(out),
-        (Ok(_), Ok(Err(error)) | Err(error)) => Err(error.into()),
-    }
-}
-
-/// The leader of a group: runs the transaction, its own plan first, then the
-/// joiners' in turn, and tells each how the commit went.
-async fn lead<T, E, F>(
-    db: &Database,
-    seqs: &SeqClock,
-    groups: &Groups,
-    group: &Rc<RefCell<Vec<Joiner>>>,
-    ids: &[String],
-    plan: F,
-) -> Result<T, E>
-where
-    F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
-    E: From<StoreError>,
-{
-    let tx = match begin_write(db) {
-        Ok(tx) => tx,
-        Err(error) => {
-            fail_all(groups.close(group), &error);
-            return Err(error.into());
-        }
-    };
+    let tx = begin_write(db)?;
     // Kept to read `transaction.error` once `commit` has consumed `tx`: an abort
     // (a full disk reported at commit, say) carries its reason only there.
     let raw: web_sys::IdbTransaction = tx
         .as_sys()
         .unchecked_ref::<web_sys::IdbTransaction>()
         .clone();
-    let (batch, own, outcomes, written) = {
-        let stores = match Stores::of(&tx) {
-            Ok(stores) => stores,
-            Err(error) => {
-                let error = cause(&raw, error);
-                fail_all(groups.close(group), &error);
-                return Err(error.into());
-            }
-        };
-        // Transactions asked for while this one reads join it: their
-        // documents are read in a second round of the same transaction.
-        let (mut shared, mut records) = match stores.read(ids, seqs.next()).await {
-            Ok(read) => read,
-            Err(error) => {
-                let error = cause(&raw, error);
-                fail_all(groups.close(group), &error);
-                return Err(error.into());
-            }
-        };
-        let joiners = groups.close(group);
-        let more: Vec<String> = all_ids(&[], &joiners)
-            .into_iter()
-            .filter(|id| !records.contains_key(id))
-            .collect();
-        if let Err(error) = stores.read_more(&more, &mut shared, &mut records).await {
-            let error = cause(&raw, error);
-            fail_all(joiners, &error);
-            return Err(error.into());
-        }
-        let (own_batch, own) = run_plan(&mut shared, ids, plan);
-        let (batches, outcomes) = take_turns(shared, joiners).await;
-        let mut batch = own_batch.unwrap_or_default();
-        for one in batches {
-            batch.extend(one);
-        }
+    let out = {
+        let stores = Stores::of(&tx).map_err(|e| cause(&raw, e))?;
+        let (snapshot, records) = stores
+            .read(ids, seqs.next())
+            .await
+            .map_err(|e| cause(&raw, e))?;
+        // On `Err`, returning drops `tx`, which aborts it: nothing is written.
+        let (batch, out) = plan(snapshot)?;
         if batch.is_empty() {
             // Nothing to write: dropping (aborting) skips waiting for a commit.
-            for outcome in outcomes {
-                let _ = outcome.send(Ok(()));
-            }
-            return own;
+            return Ok(out);
         }
-        let written = stores
+        stores
             .write(&batch, records)
             .await
-            .map_err(|e| cause(&raw, e));
-        (batch, own, outcomes, written)
+            .map_err(|e| cause(&raw, e))?;
+        (batch, out)
     };
-    let result = match written {
-        Ok(()) => tx.commit().await.map_err(|e| cause(&raw, store_error(e))),
-        Err(error) => Err(error),
-    };
-    if result.is_ok() {
-        seqs.used(&batch);
-    }
-    for outcome in outcomes {
-        let _ = outcome.send(result.clone());
-    }
-    match (own, result) {
-        (Err(error), _) => Err(error),
-        (Ok(out), Ok(())) => Ok(out),
-        (Ok(_), Err(error)) => Err(error.into()),
-    }
+    let (batch, out) = out;
+    tx.commit().await.map_err(|e| cause(&raw, store_error(e)))?;
+    seqs.used(&batch);
+    Ok(out)
 }
 
 /// Starts the readwrite transaction of `transact`, asking for `strict`
@@ -267,24 +171,6 @@ impl<'a> Stores<'a> {
             let stored: Option<StoredDoc> = decode_opt(record)?;
             records.insert(id, stored);
         }
-        Ok(())
-    }
-
-    /// Adds the records of `ids` to a snapshot read before.
-    async fn read_more(
-        &self,
-        ids: &[String],
-        snapshot: &mut Snapshot,
-        records: &mut Records,
-    ) -> Result<(), StoreError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let (more, read) = self.read(ids, snapshot.next_seq).await?;
-        snapshot.docs.extend(more.docs);
-        snapshot.messages.extend(more.messages);
-        snapshot.conflicts.extend(more.conflicts);
-        records.extend(read);
         Ok(())
     }
 
