@@ -58,3 +58,23 @@ couch_prepare() {
   COUCH_APP_AUTH="Basic $(printf '%s' "$COUCH_APP_USER:$app_password" | base64 -w0)"
   export COUCH_ADMIN_AUTH COUCH_APP_AUTH COUCH_APP_USER
 }
+
+# Runs a `wasm-pack test` command line. When the browser harness itself stalls
+# (the test page never reports: "Failed to detect test as having been run"),
+# it is run once more; the stalled attempt's output is kept, prefixed, so its
+# counts are not totalled twice. A test that fails is never retried.
+wasm_test() {
+  local out status=0
+  out=$(mktemp)
+  "$@" >"$out" 2>&1 || status=$?
+  if [ "$status" -ne 0 ] && grep -q "Failed to detect test as having been run" "$out"; then
+    sed 's/^/stalled attempt: /' "$out"
+    rm -f "$out"
+    echo "wasm_test: the browser harness stalled before any test reported; running it once more"
+    "$@"
+    return
+  fi
+  cat "$out"
+  rm -f "$out"
+  return "$status"
+}
