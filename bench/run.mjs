@@ -4,6 +4,7 @@
 // bench-results/. Exits non-zero when any benchmark failed; targets never fail it.
 //
 //   node bench/run.mjs [--n 10000] [--runs 5] [--pull-n 100000] [--timeout 600] [--smoke]
+//                      [--only writes,reads.all,replay,pull,memory,size]  (benchmark ids or their prefixes)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,7 @@ const { values: flags } = parseArgs({
     'pull-n': { type: 'string', default: '100000' },
     timeout: { type: 'string', default: '600' },
     smoke: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 const int = (name, v) => {
@@ -34,6 +36,9 @@ const config = flags.smoke
   ? { n: 50, runs: 1, pullN: 200, timeoutMs: 60_000, smoke: true }
   : { n: int('n', flags.n), runs: int('runs', flags.runs), pullN: int('pull-n', flags['pull-n']),
     timeoutMs: int('timeout', flags.timeout) * 1000, smoke: false };
+// `--only a,b`: just the benchmarks whose id is or starts with one of these.
+const only = flags.only ? flags.only.split(',').filter(Boolean) : null;
+config.wants = (id) => !only || only.some((prefix) => id.startsWith(prefix));
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 const pkgDir = join(root, 'pkg');
@@ -64,19 +69,21 @@ try {
     log('CouchDB rows not run (set COUCHDB_URL, COUCHDB_USER, COUCHDB_PASSWORD to add them)');
   }
   const ctx = { ...config, browser, pageUrl: page.url, tide: tide.url, pouch: pouch.url, couch, log };
-  try {
-    results.push(sizeBenchmark(pkgDir, join(pouchDist, 'pouchdb.min.js')));
-  } catch (e) {
-    results.push({ id: 'size', error: e.message });
+  if (config.wants('size')) {
+    try {
+      results.push(sizeBenchmark(pkgDir, join(pouchDist, 'pouchdb.min.js')));
+    } catch (e) {
+      results.push({ id: 'size', error: e.message });
+    }
   }
   results.push(...await timedBenchmarks(ctx));
-  results.push(await memoryBenchmark(ctx));
+  if (config.wants('memory')) results.push(await memoryBenchmark(ctx));
 
   const data = {
     date: new Date().toISOString(),
     machine: machine(browser.version()),
     config: { n: config.n, runs: config.runs, pullN: config.pullN, smoke: config.smoke,
-      tidesync: 'defaults: batchSize 100, pullPageSize 200; live: false for sync benchmarks',
+      tidesync: 'defaults: batchSize 500, pullPageSize 1000; live: false for sync benchmarks',
       pouchdb: 'pouchdb 9 browser bundle, idb adapter, replicate batch_size 100 (default)' },
     results,
   };
@@ -84,8 +91,8 @@ try {
   mkdirSync(dir, { recursive: true });
   const base = config.smoke ? 'smoke' : `bench-${data.date.replace(/[:.]/g, '-')}`;
   writeFileSync(join(dir, `${base}.json`), `${JSON.stringify(data, null, 2)}\n`);
-  writeFileSync(join(dir, `${config.smoke ? 'smoke' : 'latest'}.md`), `${markdownReport(data)}\n`);
-  if (!config.smoke) writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(join(dir, `${config.smoke ? 'smoke' : only ? 'partial' : 'latest'}.md`), `${markdownReport(data)}\n`);
+  if (!config.smoke && !only) writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(data, null, 2)}\n`);
   console.log(textReport(data));
   log(`results in bench-results/${base}.json`);
 } catch (e) {

@@ -182,6 +182,96 @@ async fn data_survives_close_and_reopen() {
     );
 }
 
+/// The message of a refused call's error.
+fn message_of(result: Result<JsValue, JsValue>) -> String {
+    let error = result.expect_err("an error");
+    get(&error, "message").as_string().unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn documents_cross_as_json_does_and_unfit_values_are_named() {
+    let db = open_with(&format!(r#"{{"name": "{}"}}"#, unique("json"))).await;
+    // What JSON.stringify makes of a value is what is stored: undefined
+    // members are left out, undefined in an array is null, toJSON applies,
+    // numbers keep their kind, strings their characters.
+    call(
+        &db,
+        "put",
+        &[eval(
+            r#"({_id: 'j', gone: undefined, list: [1, undefined, 'x'], when: new Date(86400000),
+                nested: {toJSON() { return {made: true}; }}, int: 3, frac: -0.25, big: 1e21,
+                text: 'a"b\\c\u00e9\u{1F600}\n', empty: {}, none: null})"#,
+        )],
+    )
+    .await;
+    let stored = call(&db, "get", &["j".into()]).await;
+    let text = js_sys::JSON::stringify(&stored)
+        .ok()
+        .and_then(|t| t.as_string())
+        .expect("text");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        value,
+        serde_json::json!({"_id": "j", "list": [1, null, "x"],
+            "when": "1970-01-02T00:00:00.000Z", "nested": {"made": true}, "int": 3,
+            "frac": -0.25, "big": 1e21, "text": "a\"b\\c\u{e9}\u{1F600}\n", "empty": {},
+            "none": null})
+    );
+    // An unfit value is refused with the path where it is.
+    let refused = message_of(
+        support::try_call(&db, "put", &[eval("({_id: 'k', a: {b: [1, {c: NaN}]}})")]).await,
+    );
+    assert!(refused.contains("$.a.b[1].c"), "{refused}");
+    let refused = message_of(
+        support::try_call(
+            &db,
+            "put",
+            &[eval("({_id: 'k', get boom() { throw new Error('no'); }})")],
+        )
+        .await,
+    );
+    assert!(refused.contains("throwing getter"), "{refused}");
+    let refused = message_of(
+        support::try_call(
+            &db,
+            "put",
+            &[eval(
+                "({_id: 'k', t: {toJSON() { throw new Error('no'); }}})",
+            )],
+        )
+        .await,
+    );
+    assert!(refused.contains("$.t"), "{refused}");
+    // Nesting deeper than 120 levels is refused; 100 is fine.
+    let deep = |levels: usize| {
+        eval(&format!(
+        "(() => {{ let v = 1; for (let i = 0; i < {levels}; i++) v = {{v}}; v._id = 'deep'; return v; }})()"
+    ))
+    };
+    expect_code(
+        support::try_call(&db, "put", &[deep(130)]).await,
+        "invalid_document",
+    );
+    call(&db, "put", &[deep(100)]).await;
+    // In a bulk write the error names the document.
+    let refused = message_of(
+        support::try_call(
+            &db,
+            "putMany",
+            &[eval("[{_id: 'm1'}, {_id: 'm2'}, {_id: 'm3', f: () => 1}]")],
+        )
+        .await,
+    );
+    assert!(
+        refused.contains("document 2") && refused.contains("$.f"),
+        "{refused}"
+    );
+    assert!(
+        call(&db, "get", &["m1".into()]).await.is_null(),
+        "all or none"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn bad_input_is_refused_with_a_code_and_nothing_is_stored() {
     let db = open_with(&format!(

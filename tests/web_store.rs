@@ -239,7 +239,7 @@ async fn records_keep_indexed_fields_beside_their_json() {
     let db = Database::open(format!("tidesync:{name}"))
         .await
         .expect("raw open");
-    assert_eq!(db.version(), 2.0);
+    assert_eq!(db.version(), 3.0);
     let stores: Vec<String> = db.object_store_names().collect();
     assert_eq!(stores, vec!["docs", "meta"], "one store of documents");
     let tx = db
@@ -286,6 +286,159 @@ async fn records_keep_indexed_fields_beside_their_json() {
     assert!(record.is_none());
     drop(tx);
     db.close();
+}
+
+/// The raw `json` member of document `id`'s record.
+async fn raw_json(name: &str, id: &str) -> Value {
+    let db = Database::open(format!("tidesync:{name}"))
+        .await
+        .expect("raw open");
+    let tx = db
+        .transaction("docs")
+        .with_mode(TransactionMode::Readonly)
+        .build()
+        .expect("tx");
+    let record: Option<JsValue> = tx
+        .object_store("docs")
+        .expect("docs")
+        .get(id)
+        .primitive()
+        .expect("get")
+        .await
+        .expect("get");
+    let record = record.expect("a record");
+    let json = js_sys::Reflect::get(&record, &"json".into())
+        .expect("field")
+        .as_string()
+        .expect("json string");
+    drop(tx);
+    db.close();
+    serde_json::from_str(&json).expect("json")
+}
+
+#[wasm_bindgen_test]
+async fn a_body_equal_to_the_local_body_is_stored_once() {
+    let name = unique_name();
+    let store = open(&name).await;
+    // A synced document: its base is its local body.
+    let mut synced = doc("s", DocStatus::Synced);
+    synced.base = Some(synced.local.clone());
+    // A pending one: one message carries the local body (and its in-flight
+    // copy too), an older one a body of its own.
+    let mut pending = doc("p", DocStatus::Pending);
+    pending.base = Some(Body::new());
+    let mut current = message(9, "p");
+    current.op = MessageOp::Put;
+    current.body = Some(pending.local.clone());
+    current.sent = Some(current.sent_copy());
+    let mut older = message(4, "p");
+    older.op = MessageOp::Put;
+    let Value::Object(other) = json!({"title": "older"}) else {
+        unreachable!()
+    };
+    older.body = Some(other);
+    let batch = WriteBatch {
+        put_docs: vec![synced.clone(), pending.clone()],
+        put_messages: vec![current.clone(), older.clone()],
+        ..WriteBatch::default()
+    };
+    store
+        .transact(&["s".into(), "p".into()], |_| {
+            Ok::<_, StoreError>((batch, ()))
+        })
+        .await
+        .expect("write");
+    store.close();
+
+    let raw = raw_json(&name, "s").await;
+    assert_eq!(raw["base"], Value::Null, "{raw}");
+    assert_eq!(raw["base_is_local"], json!(true));
+    let raw = raw_json(&name, "p").await;
+    assert_eq!(raw["base"], json!({}), "a base of its own stays: {raw}");
+    assert!(raw.get("base_is_local").is_none());
+    assert_eq!(raw["local_bodies"], json!([9]));
+    assert_eq!(raw["local_sent"], json!([9]));
+    let messages = raw["messages"].as_array().expect("messages");
+    assert_eq!(messages[0]["body"], json!({"title": "older"}));
+    assert_eq!(messages[1]["body"], Value::Null);
+    assert_eq!(messages[1]["sent"]["body"], Value::Null);
+
+    // Read back, every body is in place.
+    let store = open(&name).await;
+    assert_eq!(store.get_doc("s").await, Ok(Some(synced.clone())));
+    assert_eq!(store.get_doc("p").await, Ok(Some(pending)));
+    assert_eq!(store.outbox(None, 10).await, Ok(vec![older, current]));
+    let listed = store.list_docs(&DocQuery::default()).await.expect("list");
+    assert_eq!(listed.iter().find(|d| d.id == "s"), Some(&synced));
+    // A later write through a transaction keeps them too.
+    let read = store
+        .transact(&["p".into()], |snapshot| {
+            Ok::<_, StoreError>((WriteBatch::default(), snapshot))
+        })
+        .await
+        .expect("read");
+    assert_eq!(
+        read.messages["p"][1].body,
+        read.docs["p"].local.clone().into()
+    );
+    store.close();
+}
+
+/// Writes `ids` as synced documents in one transaction.
+async fn write_docs(store: &IdbStore, ids: &[String]) {
+    let batch = WriteBatch {
+        put_docs: ids.iter().map(|id| doc(id, DocStatus::Synced)).collect(),
+        ..WriteBatch::default()
+    };
+    store
+        .transact(ids, |_| Ok::<_, StoreError>((batch, ())))
+        .await
+        .expect("write");
+}
+
+/// The ids a transaction over `ids` finds stored.
+async fn found(store: &IdbStore, ids: &[String]) -> Vec<String> {
+    let snapshot = store
+        .transact(ids, |snapshot| {
+            Ok::<_, StoreError>((WriteBatch::default(), snapshot))
+        })
+        .await
+        .expect("read");
+    for (id, doc) in &snapshot.docs {
+        assert_eq!(doc, &self::doc(id, DocStatus::Synced));
+    }
+    snapshot.docs.into_keys().collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_transaction_over_many_ids_finds_exactly_the_stored_ones() {
+    let store = open(&unique_name()).await;
+    // Ids IndexedDB orders differently from Rust (astral characters against
+    // ones in U+E000..=U+FFFF) at both ends of the range.
+    let stored: Vec<String> = ["b", "d\u{FFFD}", "d\u{1F600}", "m", "\u{FF21}", "\u{10000}"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    write_docs(&store, &stored).await;
+    let mut asked: Vec<String> = (0..30).map(|i| format!("c{i:02}")).collect();
+    asked.extend(stored.iter().cloned());
+    asked.push("a".into());
+    asked.push("\u{10FFFF}".into());
+    let mut expected = stored.clone();
+    expected.sort();
+    assert_eq!(found(&store, &asked).await, expected);
+
+    // A range holding many more stored ids than asked: each is read instead.
+    let many: Vec<String> = (0..200).map(|i| format!("k{i:03}")).collect();
+    write_docs(&store, &many).await;
+    let mut asked: Vec<String> = (0..20).map(|i| format!("k{:03}x", i * 10)).collect();
+    asked.push("k000".into());
+    asked.push("k199".into());
+    assert_eq!(
+        found(&store, &asked).await,
+        vec!["k000".to_owned(), "k199".to_owned()]
+    );
+    store.close();
 }
 
 #[wasm_bindgen_test]

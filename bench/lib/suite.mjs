@@ -158,17 +158,20 @@ async function onCouch(ctx) {
   ];
 }
 
-/** Every timed benchmark, in order. */
+/** Every timed benchmark, in order (those `ctx.wants`). */
 export async function timedBenchmarks(ctx) {
-  return [
-    await local(ctx, 'writes.single', `local writes: ${ctx.n} awaited single puts`, 'writeSingle'),
-    await local(ctx, 'writes.bulk', `local writes: ${ctx.n} documents in one bulk write`, 'writeBulk'),
-    await reads(ctx, 'reads.get', `reads: get of ${ctx.n} ids, each awaited`, 'readGet',
-      { tidesync: 'tidesync get', idb: 'raw IndexedDB get, 1 tx each', pouchdb: 'PouchDB get' }),
-    await reads(ctx, 'reads.all', `reads: all ${ctx.n} documents at once`, 'readAll',
-      { tidesync: 'tidesync all()', idb: 'raw IndexedDB getAll', pouchdb: 'PouchDB allDocs include_docs' }),
-    await replay(ctx),
-    await pull(ctx),
-    ...(ctx.couch ? await onCouch(ctx) : []),
+  const all = [
+    ['writes.single', () => local(ctx, 'writes.single', `local writes: ${ctx.n} awaited single puts`, 'writeSingle')],
+    ['writes.bulk', () => local(ctx, 'writes.bulk', `local writes: ${ctx.n} documents in one bulk write`, 'writeBulk')],
+    ['reads.get', () => reads(ctx, 'reads.get', `reads: get of ${ctx.n} ids, each awaited`, 'readGet',
+      { tidesync: 'tidesync get', idb: 'raw IndexedDB get, 1 tx each', pouchdb: 'PouchDB get' })],
+    ['reads.all', () => reads(ctx, 'reads.all', `reads: all ${ctx.n} documents at once`, 'readAll',
+      { tidesync: 'tidesync all()', idb: 'raw IndexedDB getAll', pouchdb: 'PouchDB allDocs include_docs' })],
+    ['replay', () => replay(ctx)],
+    ['pull', () => pull(ctx)],
   ];
+  const results = [];
+  for (const [id, run] of all) if (ctx.wants(id)) results.push(await run());
+  if (ctx.couch && ctx.wants('couchdb')) results.push(...await onCouch(ctx));
+  return results;
 }

@@ -4,7 +4,7 @@ use js_sys::Reflect;
 use tidesync_engine::{error::EngineError, model::DocStatus, store::DocQuery};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::{convert::to_json, error::SdkError};
+use crate::{convert::to_json_list, error::SdkError};
 
 type Result<T> = std::result::Result<T, SdkError>;
 
@@ -13,12 +13,7 @@ pub(super) fn docs_of(value: &JsValue) -> Result<Vec<serde_json::Value>> {
         let message = "putMany() takes an array of documents".to_owned();
         return Err(SdkError::Engine(EngineError::InvalidDocument(message)));
     }
-    let array: &js_sys::Array = value.unchecked_ref();
-    let mut docs = Vec::with_capacity(array.length() as usize);
-    for (index, doc) in array.iter().enumerate() {
-        docs.push(to_json(&doc).map_err(|e| e.at_index(index))?);
-    }
-    Ok(docs)
+    Ok(to_json_list(value.unchecked_ref())?)
 }
 
 pub(super) fn id_of(value: &JsValue) -> Result<String> {

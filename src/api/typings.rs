@@ -21,11 +21,11 @@ export interface OpenOptions {
   headers?: Record<string, string>;
   /** Largest serialised document accepted locally (bytes, default 1 000 000). */
   maxDocumentBytes?: number;
-  /** Most documents per push request (default 100). */
+  /** Most documents per push request (default 500). */
   batchSize?: number;
   /** Most bytes per push request (default 1 000 000). */
   batchBytes?: number;
-  /** `_changes` page size (default 200). */
+  /** `_changes` page size (default 1 000). */
   pullPageSize?: number;
   /** Milliseconds before a request is aborted (default 30 000). */
   requestTimeoutMs?: number;

@@ -19,7 +19,7 @@ use tidesync_engine::{
 
 use super::{
     error::{begin_error, store_error},
-    record::{decode_all, decode_opt, seq_key, StoredDoc},
+    record::{decode_all, decode_doc, decode_head, decode_meta, seq_key, StoredDoc},
     schema::{DOCS, META, QUEUE_INDEX, STATUS_INDEX},
 };
 
@@ -47,17 +47,17 @@ pub(super) async fn get_doc(db: &Database, id: &str) -> Result<Option<DocRecord>
         .map_err(store_error)?
         .await
         .map_err(store_error)?;
-    // A stored record reads as the engine's record: its `messages` and
-    // `conflict` members are skipped, not built.
-    decode_opt(record)
+    // Its `messages` and `conflict` members are skipped, not built.
+    record.as_ref().map(decode_head).transpose()
 }
 
 /// The records of one status (through the `status` index, whose entries of
-/// one status are ordered by primary key, the id), or of all, decoded as `T`:
-/// [`DocRecord`] skips the messages and conflict a [`StoredDoc`] holds.
-async fn stored_docs<T: serde::de::DeserializeOwned>(
+/// one status are ordered by primary key, the id), or of all, decoded with
+/// `decode_one`.
+async fn stored_docs<T>(
     db: &Database,
     status: Option<DocStatus>,
+    decode_one: fn(&wasm_bindgen::JsValue) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     let tx = begin(db, DOCS)?;
     let docs = tx.object_store(DOCS).map_err(store_error)?;
@@ -69,14 +69,14 @@ async fn stored_docs<T: serde::de::DeserializeOwned>(
         }
         None => docs.get_all().primitive().map_err(store_error)?.await,
     };
-    decode_all(records.map_err(store_error)?)
+    decode_all(records.map_err(store_error)?, decode_one)
 }
 
 pub(super) async fn list_docs(
     db: &Database,
     query: &DocQuery,
 ) -> Result<Vec<DocRecord>, StoreError> {
-    let mut docs: Vec<DocRecord> = stored_docs(db, query.status).await?;
+    let mut docs = stored_docs(db, query.status, decode_head).await?;
     docs.retain(|doc| query.include_deleted || !doc.deleted);
     sort_by_id(&mut docs, |doc| &doc.id);
     Ok(docs)
@@ -107,8 +107,10 @@ pub(super) async fn outbox(
             .primitive(),
         None => queue.get_all().with_limit(count).primitive(),
     };
-    let stored: Vec<StoredDoc> =
-        decode_all(request.map_err(store_error)?.await.map_err(store_error)?)?;
+    let stored: Vec<StoredDoc> = decode_all(
+        request.map_err(store_error)?.await.map_err(store_error)?,
+        decode_doc,
+    )?;
     let mut seen = std::collections::HashSet::new();
     let mut messages: Vec<OutboxMessage> = stored
         .into_iter()
@@ -137,7 +139,7 @@ pub(super) async fn outbox_len(db: &Database) -> Result<u64, StoreError> {
 
 /// The conflicts, held by the conflicted documents.
 pub(super) async fn conflicts(db: &Database) -> Result<Vec<ConflictRecord>, StoreError> {
-    let stored: Vec<StoredDoc> = stored_docs(db, Some(DocStatus::Conflicted)).await?;
+    let stored = stored_docs(db, Some(DocStatus::Conflicted), decode_doc).await?;
     let mut conflicts: Vec<ConflictRecord> =
         stored.into_iter().filter_map(|s| s.conflict).collect();
     sort_by_id(&mut conflicts, |conflict| &conflict.id);
@@ -153,5 +155,5 @@ pub(super) async fn get_meta(db: &Database, key: &str) -> Result<Option<Value>, 
         .map_err(store_error)?
         .await
         .map_err(store_error)?;
-    decode_opt(record)
+    record.as_ref().map(decode_meta).transpose()
 }

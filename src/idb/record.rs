@@ -32,6 +32,12 @@ extern "C" {
 /// (so a v1 record, which holds only those, reads as one with nothing
 /// pending), plus its outbox messages in queue order and its conflict.
 ///
+/// A body is stored once where the record would hold it twice (since schema
+/// v3): `base_is_local` stands for a base equal to the local body (a synced
+/// document), `local_bodies` lists the messages whose body is the local body
+/// (a pending write) and `local_sent` those whose in-flight copy is. Values of this type always hold every body; only
+/// [`encode_doc`] and [`decode_doc`] see the shared form.
+///
 /// This is the stored type, apart from the engine's: a change to the model
 /// must not change what is on disk without a migration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +53,16 @@ pub(super) struct StoredDoc {
     pub messages: Vec<OutboxMessage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflict: Option<ConflictRecord>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    base_is_local: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    local_bodies: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    local_sent: Vec<u64>,
+}
+
+fn is_false(flag: &bool) -> bool {
+    !*flag
 }
 
 impl StoredDoc {
@@ -75,6 +91,9 @@ impl StoredDoc {
             updated_at,
             messages,
             conflict,
+            base_is_local: false,
+            local_bodies: Vec::new(),
+            local_sent: Vec::new(),
         }
     }
 
@@ -96,6 +115,77 @@ impl StoredDoc {
         };
         (doc, self.messages, self.conflict)
     }
+
+    /// Takes out the bodies equal to the local body, marking where they were.
+    fn share_bodies(&mut self) {
+        if self.base.as_ref() == Some(&self.local) {
+            self.base = None;
+            self.base_is_local = true;
+        }
+        for message in &mut self.messages {
+            if message.body.as_ref() == Some(&self.local) {
+                message.body = None;
+                self.local_bodies.push(message.seq);
+            }
+            if let Some(sent) = message.sent.as_mut() {
+                if sent.body.as_ref() == Some(&self.local) {
+                    sent.body = None;
+                    self.local_sent.push(message.seq);
+                }
+            }
+        }
+    }
+
+    /// Puts back the bodies [`share_bodies`](Self::share_bodies) took out.
+    fn restore_bodies(&mut self) {
+        if std::mem::take(&mut self.base_is_local) {
+            self.base = Some(self.local.clone());
+        }
+        let shared = std::mem::take(&mut self.local_bodies);
+        let sent = std::mem::take(&mut self.local_sent);
+        for message in &mut self.messages {
+            if shared.contains(&message.seq) {
+                message.body = Some(self.local.clone());
+            }
+            if let (true, Some(copy)) = (sent.contains(&message.seq), message.sent.as_mut()) {
+                copy.body = Some(self.local.clone());
+            }
+        }
+    }
+}
+
+/// The document part of a stored record, read without building its messages
+/// and conflict (serde skips them): what listings and `get` need.
+#[derive(Deserialize)]
+struct StoredHead {
+    id: String,
+    rev: Option<Revision>,
+    base: Option<Body>,
+    local: Body,
+    status: DocStatus,
+    deleted: bool,
+    updated_at: f64,
+    #[serde(default)]
+    base_is_local: bool,
+}
+
+impl From<StoredHead> for DocRecord {
+    fn from(head: StoredHead) -> Self {
+        let base = if head.base_is_local {
+            Some(head.local.clone())
+        } else {
+            head.base
+        };
+        DocRecord {
+            id: head.id,
+            rev: head.rev,
+            base,
+            local: head.local,
+            status: head.status,
+            deleted: head.deleted,
+            updated_at: head.updated_at,
+        }
+    }
 }
 
 /// The key of an outbox message in the `queue` index. IndexedDB keys are
@@ -111,15 +201,14 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
 }
 
 /// `{id, status, q?, json}`: `status` feeds the `status` index, `q` (the
-/// messages' sequence numbers) the `queue` index.
-pub(super) fn encode_doc(doc: &StoredDoc) -> Result<JsValue, StoreError> {
+/// messages' sequence numbers) the `queue` index. `doc` is lent mutably only
+/// to share its bodies while it is written; it is left as it was.
+pub(super) fn encode_doc(doc: &mut StoredDoc) -> Result<JsValue, StoreError> {
     let queue: Vec<f64> = doc.messages.iter().map(|m| seq_key(m.seq)).collect();
-    Ok(doc_record(
-        &doc.id,
-        doc.status.as_str(),
-        &queue,
-        &to_json(doc)?,
-    ))
+    doc.share_bodies();
+    let json = to_json(&*doc);
+    doc.restore_bodies();
+    Ok(doc_record(&doc.id, doc.status.as_str(), &queue, &json?))
 }
 
 /// `{key, json}`.
@@ -129,27 +218,39 @@ pub(super) fn encode_meta(key: &str, value: &serde_json::Value) -> Result<JsValu
 
 /// Decodes one stored record; anything that is not a record with a valid
 /// `json` member is [`StoreError::Corrupt`].
-pub(super) fn decode<T: DeserializeOwned>(record: &JsValue) -> Result<T, StoreError> {
+fn decode<T: DeserializeOwned>(record: &JsValue) -> Result<T, StoreError> {
     let json = record_json(record)
         .ok_or_else(|| StoreError::Corrupt("a stored record has no `json` string".into()))?;
     serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// Decodes the result of a `get`: `None` when no record exists.
-pub(super) fn decode_opt<T: DeserializeOwned>(
-    record: Option<JsValue>,
-) -> Result<Option<T>, StoreError> {
-    record.as_ref().map(decode).transpose()
+/// Decodes a document record with every body in place.
+pub(super) fn decode_doc(record: &JsValue) -> Result<StoredDoc, StoreError> {
+    let mut doc: StoredDoc = decode(record)?;
+    doc.restore_bodies();
+    Ok(doc)
 }
 
-/// Decodes the results of a `getAll`, in their stored order.
-pub(super) fn decode_all<T, I>(records: I) -> Result<Vec<T>, StoreError>
+/// Decodes the document of a record, skipping its messages and conflict.
+pub(super) fn decode_head(record: &JsValue) -> Result<DocRecord, StoreError> {
+    decode::<StoredHead>(record).map(DocRecord::from)
+}
+
+/// Decodes a metadata record's value.
+pub(super) fn decode_meta(record: &JsValue) -> Result<serde_json::Value, StoreError> {
+    decode(record)
+}
+
+/// Decodes the results of a `getAll` with `decode_one`, in their stored order.
+pub(super) fn decode_all<T, I>(
+    records: I,
+    decode_one: fn(&JsValue) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError>
 where
-    T: DeserializeOwned,
     I: IntoIterator<Item = Result<JsValue, indexed_db_futures::error::Error>>,
 {
     records
         .into_iter()
-        .map(|record| decode(&record.map_err(super::error::store_error)?))
+        .map(|record| decode_one(&record.map_err(super::error::store_error)?))
         .collect()
 }

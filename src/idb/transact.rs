@@ -10,7 +10,7 @@
 
 use std::{
     cell::Cell,
-    collections::{BTreeSet, HashMap},
+    collections::{BTreeSet, HashMap, HashSet},
 };
 
 use indexed_db_futures::{
@@ -21,6 +21,7 @@ use indexed_db_futures::{
     object_store::ObjectStore,
     prelude::*,
     transaction::{Transaction, TransactionDurability, TransactionMode, TransactionOptions},
+    KeyRange,
 };
 use tidesync_engine::{
     error::StoreError,
@@ -30,9 +31,13 @@ use wasm_bindgen::JsCast;
 
 use super::{
     error::{begin_error, from_dom, store_error},
-    record::{decode_opt, encode_doc, encode_meta, StoredDoc},
+    record::{decode_doc, encode_doc, encode_meta, StoredDoc},
     schema::{ALL_STORES, DOCS, META},
 };
+
+/// From how many documents a transaction lists the stored ids in their range
+/// before reading them: below it, reading each is as quick.
+const KEY_LISTING_FROM: usize = 16;
 
 /// Outbox sequence numbers drawn from the clock: `Date.now() × 1024`, and
 /// above the last one this tab used. Tabs share the database but not a
@@ -51,7 +56,8 @@ impl SeqClock {
         now.max(self.last.get() + 1)
     }
 
-    /// Remembers the numbers a committed batch used (its `META_OUTBOX_SEQ`).
+    /// Remembers the numbers a batch uses (its `META_OUTBOX_SEQ`), before its
+    /// commit: a number skipped because the commit failed is harmless.
     fn used(&self, batch: &WriteBatch) {
         for (key, value) in &batch.meta {
             if let (true, Some(next)) = (key == META_OUTBOX_SEQ, value.as_u64()) {
@@ -91,15 +97,14 @@ where
             // Nothing to write: dropping (aborting) skips waiting for a commit.
             return Ok(out);
         }
+        seqs.used(&batch);
         stores
-            .write(&batch, records)
+            .write(batch, records)
             .await
             .map_err(|e| cause(&raw, e))?;
-        (batch, out)
+        out
     };
-    let (batch, out) = out;
     tx.commit().await.map_err(|e| cause(&raw, store_error(e)))?;
-    seqs.used(&batch);
     Ok(out)
 }
 
@@ -152,10 +157,21 @@ impl<'a> Stores<'a> {
     /// Reads the records of `ids`: one request each, all sent before the
     /// first is awaited, and the last one sent awaited first (requests of a
     /// transaction complete in order, so the others are then done and resolve
-    /// at their first poll, without a listener of their own).
+    /// at their first poll, without a listener of their own). For many ids,
+    /// one key listing first tells which exist, so a bulk write of new
+    /// documents (or a first pull) reads none.
     async fn load(&self, ids: &[&String], records: &mut Records) -> Result<(), StoreError> {
+        let existing = if ids.len() >= KEY_LISTING_FROM {
+            self.existing(ids).await?
+        } else {
+            None
+        };
         let mut requests = Vec::with_capacity(ids.len());
         for id in ids {
+            if existing.as_ref().is_some_and(|known| !known.contains(*id)) {
+                records.insert((*id).clone(), None);
+                continue;
+            }
             let request = self
                 .docs
                 .get(id.as_str())
@@ -168,10 +184,32 @@ impl<'a> Stores<'a> {
             done.push((id, request.await.map_err(store_error)?));
         }
         for (id, record) in done {
-            let stored: Option<StoredDoc> = decode_opt(record)?;
+            let stored = record.as_ref().map(decode_doc).transpose()?;
             records.insert(id, stored);
         }
         Ok(())
+    }
+
+    /// The ids of stored documents between the least and greatest of `ids`
+    /// (in IndexedDB's order, UTF-16 code units), or `None` when that range
+    /// holds too many to be worth listing.
+    async fn existing(&self, ids: &[&String]) -> Result<Option<HashSet<String>>, StoreError> {
+        let utf16 = |a: &&&String, b: &&&String| a.encode_utf16().cmp(b.encode_utf16());
+        let (Some(low), Some(high)) = (ids.iter().min_by(utf16), ids.iter().max_by(utf16)) else {
+            return Ok(None);
+        };
+        let limit = ids.len().saturating_mul(2);
+        let keys = self
+            .docs
+            .get_all_keys::<String>()
+            .with_query::<&str, _>(KeyRange::Bound(low.as_str(), false, high.as_str(), false))
+            .with_limit(u32::try_from(limit).unwrap_or(u32::MAX))
+            .primitive()
+            .map_err(store_error)?
+            .await
+            .map_err(store_error)?;
+        let keys: HashSet<String> = keys.collect::<Result<_, _>>().map_err(store_error)?;
+        Ok((keys.len() < limit).then_some(keys))
     }
 
     /// The snapshot of `ids`: each document with its messages and conflict,
@@ -199,9 +237,10 @@ impl<'a> Stores<'a> {
 
     /// Applies the batch to the records it touches (reading any the plan did
     /// not ask for first) in the memory store's order, and sends one write per
-    /// record.
-    async fn write(&self, batch: &WriteBatch, mut records: Records) -> Result<(), StoreError> {
-        let touched: BTreeSet<&String> = batch
+    /// record. The batch is taken, not copied: its documents and messages
+    /// move into the records.
+    async fn write(&self, mut batch: WriteBatch, mut records: Records) -> Result<(), StoreError> {
+        let touched: BTreeSet<String> = batch
             .put_docs
             .iter()
             .map(|d| &d.id)
@@ -210,21 +249,22 @@ impl<'a> Stores<'a> {
             .chain(batch.put_messages.iter().map(|m| &m.doc_id))
             .chain(batch.put_conflicts.iter().map(|c| &c.id))
             .chain(&batch.delete_conflicts)
+            .cloned()
             .collect();
         let missing: Vec<&String> = touched
             .iter()
-            .copied()
             .filter(|id| !records.contains_key(*id))
             .collect();
         self.load(&missing, &mut records).await?;
+        let meta = std::mem::take(&mut batch.meta);
         apply(batch, &mut records)?;
-        for id in touched {
-            match records.get(id) {
+        for id in &touched {
+            match records.get_mut(id) {
                 Some(Some(stored)) => send(self.docs.put(encode_doc(stored)?).primitive())?,
                 _ => send(self.docs.delete(id.as_str()).primitive())?,
             }
         }
-        for (key, value) in &batch.meta {
+        for (key, value) in &meta {
             // The outbox counter is the clock's (see `SeqClock`), not stored.
             if key != META_OUTBOX_SEQ {
                 send(self.meta.put(encode_meta(key, value)?).primitive())?;
@@ -238,17 +278,17 @@ impl<'a> Stores<'a> {
 /// tables: documents, then message deletions before insertions (so a batch
 /// may delete and reuse a seq), then conflicts. A message or conflict needs
 /// its document's record: the engine never writes one without it.
-fn apply(batch: &WriteBatch, records: &mut Records) -> Result<(), StoreError> {
-    for doc in &batch.put_docs {
+fn apply(batch: WriteBatch, records: &mut Records) -> Result<(), StoreError> {
+    for doc in batch.put_docs {
         let slot = records.entry(doc.id.clone()).or_default();
         let (messages, conflict) = match slot.take() {
             Some(old) => (old.messages, old.conflict),
             None => (Vec::new(), None),
         };
-        *slot = Some(StoredDoc::new(doc.clone(), messages, conflict));
+        *slot = Some(StoredDoc::new(doc, messages, conflict));
     }
-    for id in &batch.delete_docs {
-        records.insert(id.clone(), None);
+    for id in batch.delete_docs {
+        records.insert(id, None);
     }
     let orphan = |id: &str| StoreError::Backend(format!("no document {id} to hold its change"));
     for (id, seq) in &batch.delete_messages {
@@ -256,19 +296,19 @@ fn apply(batch: &WriteBatch, records: &mut Records) -> Result<(), StoreError> {
             stored.messages.retain(|m| m.seq != *seq);
         }
     }
-    for message in &batch.put_messages {
+    for message in batch.put_messages {
         let Some(Some(stored)) = records.get_mut(&message.doc_id) else {
             return Err(orphan(&message.doc_id));
         };
         stored.messages.retain(|m| m.seq != message.seq);
-        stored.messages.push(message.clone());
+        stored.messages.push(message);
         stored.messages.sort_by_key(|m| m.seq);
     }
-    for conflict in &batch.put_conflicts {
+    for conflict in batch.put_conflicts {
         let Some(Some(stored)) = records.get_mut(&conflict.id) else {
             return Err(orphan(&conflict.id));
         };
-        stored.conflict = Some(conflict.clone());
+        stored.conflict = Some(conflict);
     }
     for id in &batch.delete_conflicts {
         if let Some(Some(stored)) = records.get_mut(id) {

@@ -24,9 +24,9 @@ pub struct SyncConfig {
 impl Default for SyncConfig {
     fn default() -> Self {
         SyncConfig {
-            batch_docs: 100,
+            batch_docs: 500,
             batch_bytes: 1_000_000,
-            pull_page: 200,
+            pull_page: 1000,
             create_remote: true,
         }
     }

@@ -2,6 +2,8 @@
 //! answers, doing no I/O itself. The edge's driver loops:
 //! `step = session.start()`, perform the step, feed the result back.
 
+use std::collections::{HashMap, VecDeque};
+
 use super::{
     answers::{post, protocol_issue, reject_reason, row_id, server_issue, transport_issue},
     plan::{Applied, Plan, PushResult, RemoteDoc},
@@ -13,8 +15,9 @@ use crate::{
     outbox::{MessageState, OutboxMessage},
     protocol::wire::{
         BulkDocsRequest, BulkDocsResult, BulkGetDoc, BulkGetRef, BulkGetRequest, BulkGetResponse,
-        ChangesResponse, Seq,
+        ChangeRow, ChangesResponse, Seq,
     },
+    Revision,
 };
 
 /// What the driver must do next.
@@ -64,6 +67,15 @@ pub struct SyncSession {
     failed: bool,
     page_len: usize,
     remote_ok: bool,
+    /// Messages the last outbox read returned that no batch took yet, in
+    /// queue order: the next batches come from here before the outbox is
+    /// read again. A claim reads each message again in its transaction, so
+    /// one changed meanwhile goes out as it is now.
+    unread: VecDeque<OutboxMessage>,
+    /// The revisions the server gave this cycle's pushes, by document: the
+    /// pull that follows skips these rows (the local records hold them
+    /// already) instead of reading each record to find out.
+    acked: HashMap<String, Revision>,
 }
 
 impl SyncSession {
@@ -87,6 +99,8 @@ impl SyncSession {
             failed: false,
             page_len: 0,
             remote_ok,
+            unread: VecDeque::new(),
+            acked: HashMap::new(),
         }
     }
 
@@ -106,6 +120,10 @@ impl SyncSession {
 
     fn load_outbox(&mut self) -> Step {
         self.phase = Phase::Settling;
+        if !self.unread.is_empty() {
+            let messages = std::mem::take(&mut self.unread);
+            return self.pick(messages);
+        }
         let limit = if self.one_at_a_time {
             1
         } else {
@@ -119,6 +137,12 @@ impl SyncSession {
 
     /// Picks the next batch from what the outbox holds after the cursor.
     pub fn on_outbox(&mut self, messages: Vec<OutboxMessage>) -> Step {
+        self.pick(messages.into())
+    }
+
+    /// Picks the next batch from `messages` (read after the cursor, in queue
+    /// order), keeping the rest for the batches after it.
+    fn pick(&mut self, mut messages: VecDeque<OutboxMessage>) -> Step {
         let mut batch = Vec::new();
         let mut bytes = 0;
         let max_docs = if self.one_at_a_time {
@@ -127,7 +151,7 @@ impl SyncSession {
             self.config.batch_docs.max(1)
         };
         let scanned = messages.len();
-        for message in messages {
+        while let Some(message) = messages.pop_front() {
             let full = batch.len() >= max_docs
                 || (!batch.is_empty() && bytes + message.wire_len() > self.config.batch_bytes);
             // One message per document per batch: a later one waits for the
@@ -136,6 +160,7 @@ impl SyncSession {
                 .iter()
                 .any(|m: &OutboxMessage| m.doc_id == message.doc_id);
             if full || same_doc {
+                messages.push_front(message);
                 break;
             }
             self.cursor = Some(message.seq);
@@ -158,6 +183,7 @@ impl SyncSession {
             return self.pull();
         }
         self.pass_claimed = true;
+        self.unread = messages;
         Step::Apply(Plan::Claim(batch))
     }
 
@@ -279,6 +305,7 @@ impl SyncSession {
             400 | 403 | 413 | 415 if batch.len() > 1 => {
                 // Find the culprit: the rest of the cycle pushes one message at a time.
                 self.one_at_a_time = true;
+                self.unread.clear();
                 self.cursor = batch.first().and_then(|m| m.seq.checked_sub(1));
                 self.phase = Phase::Settling;
                 let results = batch
@@ -311,7 +338,10 @@ impl SyncSession {
                 .filter(|row| row_id(row) == Some(&message.doc_id))
                 .or_else(|| rows.iter().find(|row| row_id(row) == Some(&message.doc_id)));
             let result = match row {
-                Some(BulkDocsResult::Ok { rev, .. }) => PushResult::Ack(rev.clone()),
+                Some(BulkDocsResult::Ok { rev, .. }) => {
+                    self.acked.insert(message.doc_id.clone(), rev.clone());
+                    PushResult::Ack(rev.clone())
+                }
                 Some(BulkDocsResult::Error { error, .. }) if error == "conflict" => {
                     PushResult::Conflict(None)
                 }
@@ -392,9 +422,22 @@ impl SyncSession {
         self.phase = Phase::Pull;
         self.page_len = page.results.len();
         self.since = Some(page.last_seq.clone());
+        let mut rows = page.results;
+        if !self.acked.is_empty() {
+            rows.retain(|row| !self.pushed_here(row));
+        }
         Step::Apply(Plan::PullPage {
-            rows: page.results,
+            rows,
             last_seq: page.last_seq,
         })
+    }
+
+    /// True for a change that is this cycle's own push coming back: its only
+    /// leaf is the revision the server gave that push.
+    fn pushed_here(&self, row: &ChangeRow) -> bool {
+        match (self.acked.get(&row.id), row.changes.as_slice()) {
+            (Some(acked), [only]) => only.rev == *acked,
+            _ => false,
+        }
     }
 }

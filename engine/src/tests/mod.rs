@@ -7,6 +7,7 @@ mod invariants;
 mod merge_cases;
 mod resolution_edges;
 mod resolution_flows;
+mod session_steps;
 mod strategies;
 mod sync_flows;
 mod tabs;
