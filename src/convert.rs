@@ -60,6 +60,25 @@ pub fn to_json_list(values: &js_sys::Array) -> Result<Vec<Value>, EngineError> {
     parse(&text)
 }
 
+/// Reads a JS value as `T` through its JSON text (options, headers): the
+/// message says what did not fit, without serde_json's text position, which
+/// means nothing to the caller.
+pub fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
+    let text = json_text(value).map_err(|e| unfit(&e).0)?;
+    serde_json::from_str(&text).map_err(|e| {
+        let message = e.to_string();
+        match message.rsplit_once(" at line ") {
+            Some((message, _)) => message.to_owned(),
+            None => message,
+        }
+    })
+}
+
+/// The JS value of a JSON text.
+pub fn from_text(text: &str) -> JsValue {
+    parse_json(text)
+}
+
 /// Converts anything serialisable (engine records, JSON) to a plain JS value,
 /// with objects as plain objects.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {

@@ -6,6 +6,7 @@ use indexed_db_futures::{database::Database, prelude::*, transaction::Transactio
 use serde_json::{json, Value};
 use tidesync::{
     engine::{
+        client::document_json,
         error::StoreError,
         model::{Body, ConflictRecord, DocRecord, DocStatus},
         outbox::{MessageOp, MessageState, OutboxMessage},
@@ -381,6 +382,74 @@ async fn a_body_equal_to_the_local_body_is_stored_once() {
         read.messages["p"][1].body,
         read.docs["p"].local.clone().into()
     );
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn the_app_view_of_documents_is_document_json() {
+    let store = open(&unique_name()).await;
+    let mut docs = Vec::new();
+    for (id, status) in [
+        ("plain", DocStatus::Synced),
+        ("z-last", DocStatus::Pending),
+        ("\u{FF21}", DocStatus::Synced),
+        ("\u{10000}", DocStatus::Conflicted),
+        ("quote\"back\\slash", DocStatus::Synced),
+    ] {
+        docs.push(doc(id, status));
+    }
+    let mut unsynced = doc("new", DocStatus::Pending);
+    unsynced.rev = None;
+    unsynced.local = Body::new();
+    docs.push(unsynced);
+    let mut gone = doc("gone", DocStatus::Synced);
+    gone.deleted = true;
+    gone.local = Body::new();
+    docs.push(gone);
+    let mut nested = doc("nested", DocStatus::Synced);
+    nested.local.insert(
+        "deep".into(),
+        json!({"a": [1, {"b": "\u{e9}\n"}], "_x": null}),
+    );
+    docs.push(nested);
+    let ids: Vec<String> = docs.iter().map(|d| d.id.clone()).collect();
+    let batch = WriteBatch {
+        put_docs: docs,
+        ..WriteBatch::default()
+    };
+    store
+        .transact(&ids, |_| Ok::<_, StoreError>((batch, ())))
+        .await
+        .expect("write");
+
+    for include_deleted in [false, true] {
+        for status in [None, Some(DocStatus::Synced), Some(DocStatus::Pending)] {
+            let query = DocQuery {
+                status,
+                include_deleted,
+            };
+            let listed = store.list_docs(&query).await.expect("list");
+            let expected: Vec<Value> = listed.iter().map(document_json).collect();
+            let text = store.visible_docs(&query).await.expect("visible");
+            let seen: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
+            assert_eq!(seen, expected, "{query:?}");
+        }
+    }
+    for id in &ids {
+        let expected = store
+            .get_doc(id)
+            .await
+            .expect("get")
+            .filter(|d| !d.deleted)
+            .map(|d| document_json(&d));
+        let seen = store
+            .visible_doc(id)
+            .await
+            .expect("visible")
+            .map(|text| serde_json::from_str::<Value>(&text).expect("JSON"));
+        assert_eq!(seen, expected, "{id}");
+    }
+    assert_eq!(store.visible_doc("missing").await, Ok(None));
     store.close();
 }
 

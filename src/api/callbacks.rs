@@ -169,7 +169,7 @@ impl Inner {
             }
         };
         let Ok(headers) =
-            serde_wasm_bindgen::from_value::<std::collections::BTreeMap<String, String>>(value)
+            crate::convert::from_js::<std::collections::BTreeMap<String, String>>(&value)
         else {
             let message = "the auth callback must return an object of header strings";
             self.publish("error", json!({"code": "auth_failed", "message": message}));

@@ -23,10 +23,7 @@ use std::{
 
 use futures::lock::Mutex;
 use js_sys::{Function, Promise};
-use tidesync_engine::{
-    client::{document_json, Client},
-    schedule::Scheduler,
-};
+use tidesync_engine::{client::Client, schedule::Scheduler};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::future_to_promise;
 
@@ -40,7 +37,7 @@ use self::{
     options::OpenOptions,
 };
 use crate::{
-    convert::{to_js, to_json},
+    convert::{from_text, to_js, to_json},
     error::SdkError,
     idb::IdbStore,
     transport::FetchTransport,
@@ -172,10 +169,9 @@ impl Tidesync {
     pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Promise {
         promise(&self.inner, |inner| async move {
             let id = id_of(&id)?;
-            let doc = inner.client.get(&id).await?;
-            Ok(doc
-                .filter(|d| !d.deleted)
-                .map_or(JsValue::NULL, |d| to_js(&document_json(&d))))
+            tidesync_engine::local::validate_id(&id)?;
+            let doc = inner.client.store().visible_doc(&id).await?;
+            Ok(doc.map_or(JsValue::NULL, |text| from_text(&text)))
         })
     }
 
@@ -188,9 +184,8 @@ impl Tidesync {
     ) -> Promise {
         promise(&self.inner, |inner| async move {
             let query = query_of(&options.unwrap_or(JsValue::UNDEFINED))?;
-            let docs = inner.client.all(&query).await?;
-            let docs: Vec<_> = docs.iter().map(document_json).collect();
-            Ok(to_js(&docs))
+            let docs = inner.client.store().visible_docs(&query).await?;
+            Ok(from_text(&docs))
         })
     }
 

@@ -151,8 +151,8 @@ impl OpenOptions {
                 let _ = js_sys::Reflect::delete_property(&plain, &key);
             }
         }
-        let mut options: OpenOptions = serde_wasm_bindgen::from_value(plain.into())
-            .map_err(|e| SdkError::InvalidOptions(e.to_string()))?;
+        let mut options: OpenOptions =
+            crate::convert::from_js(&plain).map_err(SdkError::InvalidOptions)?;
         options.auth = auth;
         options.resolver = resolver;
         options.policy()?;

@@ -131,6 +131,20 @@ impl IdbStore {
         }
     }
 
+    /// The JSON text of document `id` as the app sees it (`_id`, `_rev`, its
+    /// members), or `None` when it is missing or deleted. `get()` reads
+    /// through here: the stored text is spliced, not parsed into values and
+    /// written out again, and JavaScript parses the result once.
+    pub async fn visible_doc(&self, id: &str) -> Result<Option<String>, StoreError> {
+        read::visible_doc(self.db()?, id).await
+    }
+
+    /// The JSON text of the array of the documents `query` selects, as
+    /// `visible_doc` gives each, ordered by id; `all()` reads through here.
+    pub async fn visible_docs(&self, query: &DocQuery) -> Result<String, StoreError> {
+        read::visible_docs(self.db()?, query).await
+    }
+
     /// The open connection, or [`StoreError::Closed`].
     fn db(&self) -> Result<&Database, StoreError> {
         if self.closed.get() {

@@ -1,14 +1,8 @@
-//! The reads outside `transact`: each is one readonly transaction on one store.
-//!
-//! A readonly transaction is dropped once its request resolved, which aborts it;
-//! with nothing written that only spares waiting for its `complete` event.
+//! The reads outside `transact`: each is one readonly transaction on one store,
+//! issued by `reads.js` (one call per read) and left to complete by itself.
 
-use indexed_db_futures::{
-    database::Database,
-    prelude::*,
-    transaction::{Transaction, TransactionMode},
-    KeyRange,
-};
+use indexed_db_futures::{database::Database, internals::SystemRepr};
+use js_sys::{Array, Promise};
 use serde_json::Value;
 use tidesync_engine::{
     error::StoreError,
@@ -16,18 +10,80 @@ use tidesync_engine::{
     outbox::OutboxMessage,
     store::DocQuery,
 };
+use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen_futures::JsFuture;
 
 use super::{
-    error::{begin_error, store_error},
-    record::{decode_all, decode_doc, decode_head, decode_meta, seq_key, StoredDoc},
+    error::from_js,
+    record::{decode_doc, decode_head, decode_meta, seq_key, visible_json, StoredDoc},
     schema::{DOCS, META, QUEUE_INDEX, STATUS_INDEX},
 };
 
-fn begin<'a>(db: &'a Database, store: &str) -> Result<Transaction<'a>, StoreError> {
-    db.transaction(store)
-        .with_mode(TransactionMode::Readonly)
-        .build()
-        .map_err(begin_error)
+#[wasm_bindgen(module = "/src/idb/reads.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = readOne)]
+    fn read_one(db: &web_sys::IdbDatabase, store: &str, key: &str) -> Promise;
+    #[wasm_bindgen(js_name = readAll)]
+    fn read_all(
+        db: &web_sys::IdbDatabase,
+        store: &str,
+        index: Option<&str>,
+        key: Option<&str>,
+    ) -> Promise;
+    #[wasm_bindgen(js_name = readAfter)]
+    fn read_after(
+        db: &web_sys::IdbDatabase,
+        store: &str,
+        index: &str,
+        after: Option<f64>,
+        count: u32,
+    ) -> Promise;
+    #[wasm_bindgen(js_name = countIndex)]
+    fn count_index(db: &web_sys::IdbDatabase, store: &str, index: &str) -> Promise;
+}
+
+/// The `DOMException` name `IDBDatabase.transaction()` throws once the
+/// connection is closed.
+const INVALID_STATE: &str = "InvalidStateError";
+
+/// Awaits a read of `reads.js`. `InvalidStateError` there can only come from
+/// starting the transaction on a closed connection.
+async fn settled(read: Promise) -> Result<JsValue, StoreError> {
+    JsFuture::from(read).await.map_err(|error| {
+        let closed = error
+            .dyn_ref::<web_sys::DomException>()
+            .is_some_and(|e| e.name() == INVALID_STATE);
+        if closed {
+            StoreError::Closed
+        } else {
+            from_js(&error)
+        }
+    })
+}
+
+/// The record of `key` in `store`, or `None`.
+async fn one(db: &Database, store: &str, key: &str) -> Result<Option<JsValue>, StoreError> {
+    let record = settled(read_one(db.as_sys(), store, key)).await?;
+    Ok((!record.is_undefined()).then_some(record))
+}
+
+/// The records of one status (through the `status` index, whose entries of
+/// one status are ordered by primary key, the id), or all of them.
+async fn by_status(db: &Database, status: Option<DocStatus>) -> Result<Array, StoreError> {
+    let (index, key) = match status {
+        Some(status) => (Some(STATUS_INDEX), Some(status.as_str())),
+        None => (None, None),
+    };
+    let records = settled(read_all(db.as_sys(), DOCS, index, key)).await?;
+    Ok(records.unchecked_into())
+}
+
+/// Decodes each record with `decode_one`, in their stored order.
+fn decode_each<T>(
+    records: &Array,
+    decode_one: fn(&JsValue) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    records.iter().map(|record| decode_one(&record)).collect()
 }
 
 /// Sorts by id in Rust's order (code points), the order of the memory store.
@@ -39,47 +95,56 @@ fn sort_by_id<T>(records: &mut [T], id: impl Fn(&T) -> &str) {
 }
 
 pub(super) async fn get_doc(db: &Database, id: &str) -> Result<Option<DocRecord>, StoreError> {
-    let tx = begin(db, DOCS)?;
-    let docs = tx.object_store(DOCS).map_err(store_error)?;
-    let record = docs
-        .get(id)
-        .primitive()
-        .map_err(store_error)?
-        .await
-        .map_err(store_error)?;
     // Its `messages` and `conflict` members are skipped, not built.
-    record.as_ref().map(decode_head).transpose()
-}
-
-/// The records of one status (through the `status` index, whose entries of
-/// one status are ordered by primary key, the id), or of all, decoded with
-/// `decode_one`.
-async fn stored_docs<T>(
-    db: &Database,
-    status: Option<DocStatus>,
-    decode_one: fn(&wasm_bindgen::JsValue) -> Result<T, StoreError>,
-) -> Result<Vec<T>, StoreError> {
-    let tx = begin(db, DOCS)?;
-    let docs = tx.object_store(DOCS).map_err(store_error)?;
-    let records = match status {
-        Some(status) => {
-            let index = docs.index(STATUS_INDEX).map_err(store_error)?;
-            let request = index.get_all().with_query(status.as_str()).primitive();
-            request.map_err(store_error)?.await
-        }
-        None => docs.get_all().primitive().map_err(store_error)?.await,
-    };
-    decode_all(records.map_err(store_error)?, decode_one)
+    one(db, DOCS, id)
+        .await?
+        .as_ref()
+        .map(decode_head)
+        .transpose()
 }
 
 pub(super) async fn list_docs(
     db: &Database,
     query: &DocQuery,
 ) -> Result<Vec<DocRecord>, StoreError> {
-    let mut docs = stored_docs(db, query.status, decode_head).await?;
+    let mut docs = decode_each(&by_status(db, query.status).await?, decode_head)?;
     docs.retain(|doc| query.include_deleted || !doc.deleted);
     sort_by_id(&mut docs, |doc| &doc.id);
     Ok(docs)
+}
+
+/// The JSON text of document `id` as the app sees it, `None` when missing or
+/// deleted: the record's text spliced, never parsed into values.
+pub(super) async fn visible_doc(db: &Database, id: &str) -> Result<Option<String>, StoreError> {
+    let Some(record) = one(db, DOCS, id).await? else {
+        return Ok(None);
+    };
+    let mut out = String::new();
+    Ok(visible_json(&record, false, &mut out)?.map(|_| out))
+}
+
+/// The JSON text of an array of the documents `query` selects, as the app
+/// sees them, ordered as [`list_docs`] orders them.
+pub(super) async fn visible_docs(db: &Database, query: &DocQuery) -> Result<String, StoreError> {
+    let records = by_status(db, query.status).await?;
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for record in records.iter() {
+        let mut text = String::new();
+        if let Some(id) = visible_json(&record, query.include_deleted, &mut text)? {
+            texts.push((id, text));
+        }
+    }
+    sort_by_id(&mut texts, |(id, _)| id);
+    let mut out = String::with_capacity(texts.iter().map(|(_, t)| t.len() + 1).sum::<usize>() + 2);
+    out.push('[');
+    for (i, (_, text)) in texts.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(text);
+    }
+    out.push(']');
+    Ok(out)
 }
 
 /// The messages after `after`, in queue order, at most `limit`: the `queue`
@@ -96,21 +161,15 @@ pub(super) async fn outbox(
         return Ok(Vec::new());
     }
     let count = u32::try_from(limit).unwrap_or(u32::MAX);
-    let tx = begin(db, DOCS)?;
-    let docs = tx.object_store(DOCS).map_err(store_error)?;
-    let queue = docs.index(QUEUE_INDEX).map_err(store_error)?;
-    let request = match after {
-        Some(after) => queue
-            .get_all()
-            .with_query::<f64, _>(KeyRange::LowerBound(seq_key(after), true))
-            .with_limit(count)
-            .primitive(),
-        None => queue.get_all().with_limit(count).primitive(),
-    };
-    let stored: Vec<StoredDoc> = decode_all(
-        request.map_err(store_error)?.await.map_err(store_error)?,
-        decode_doc,
-    )?;
+    let records = settled(read_after(
+        db.as_sys(),
+        DOCS,
+        QUEUE_INDEX,
+        after.map(seq_key),
+        count,
+    ))
+    .await?;
+    let stored: Vec<StoredDoc> = decode_each(records.unchecked_ref(), decode_doc)?;
     let mut seen = std::collections::HashSet::new();
     let mut messages: Vec<OutboxMessage> = stored
         .into_iter()
@@ -125,21 +184,17 @@ pub(super) async fn outbox(
 
 /// How many messages the outbox holds: the entries of the `queue` index.
 pub(super) async fn outbox_len(db: &Database) -> Result<u64, StoreError> {
-    let tx = begin(db, DOCS)?;
-    let docs = tx.object_store(DOCS).map_err(store_error)?;
-    let queue = docs.index(QUEUE_INDEX).map_err(store_error)?;
-    let count = queue
-        .count()
-        .primitive()
-        .map_err(store_error)?
-        .await
-        .map_err(store_error)?;
-    Ok(u64::from(count))
+    let count = settled(count_index(db.as_sys(), DOCS, QUEUE_INDEX)).await?;
+    // A count is a whole number far below 2^53.
+    Ok(count.as_f64().unwrap_or(0.0) as u64)
 }
 
 /// The conflicts, held by the conflicted documents.
 pub(super) async fn conflicts(db: &Database) -> Result<Vec<ConflictRecord>, StoreError> {
-    let stored = stored_docs(db, Some(DocStatus::Conflicted), decode_doc).await?;
+    let stored = decode_each(
+        &by_status(db, Some(DocStatus::Conflicted)).await?,
+        decode_doc,
+    )?;
     let mut conflicts: Vec<ConflictRecord> =
         stored.into_iter().filter_map(|s| s.conflict).collect();
     sort_by_id(&mut conflicts, |conflict| &conflict.id);
@@ -147,13 +202,9 @@ pub(super) async fn conflicts(db: &Database) -> Result<Vec<ConflictRecord>, Stor
 }
 
 pub(super) async fn get_meta(db: &Database, key: &str) -> Result<Option<Value>, StoreError> {
-    let tx = begin(db, META)?;
-    let meta = tx.object_store(META).map_err(store_error)?;
-    let record = meta
-        .get(key)
-        .primitive()
-        .map_err(store_error)?
-        .await
-        .map_err(store_error)?;
-    record.as_ref().map(decode_meta).transpose()
+    one(db, META, key)
+        .await?
+        .as_ref()
+        .map(decode_meta)
+        .transpose()
 }
