@@ -483,6 +483,63 @@ async fn merge_documents_is_the_engine_merge_for_app_conflict_screens() {
 }
 
 #[wasm_bindgen_test]
+async fn puts_started_together_share_one_transaction_and_fail_alone() {
+    let db = open_with(&format!(r#"{{"name": "{}"}}"#, unique("commit"))).await;
+    // Counts the readwrite transactions this page starts, then starts 50 puts
+    // (one invalid) before awaiting any, then 3 more one by one.
+    let writes = eval(
+        "async (db) => {
+           const proto = IDBDatabase.prototype;
+           const original = proto.transaction;
+           let readwrite = 0;
+           proto.transaction = function (scope, mode, options) {
+             if (mode === 'readwrite') readwrite++;
+             return original.call(this, scope, mode, options);
+           };
+           try {
+             const puts = [];
+             for (let i = 0; i < 50; i++) {
+               puts.push(db.put(i === 7 ? { _id: 'x', bad: NaN } : i === 9 ? { _id: 9 } : { _id: `d${i}`, i }));
+             }
+             const settled = await Promise.allSettled(puts);
+             const together = readwrite;
+             for (let i = 0; i < 3; i++) await db.put({ _id: `s${i}` });
+             return {
+               together,
+               after: readwrite - together,
+               outcomes: settled.map((r) => (r.status === 'fulfilled' ? r.value.status : r.reason.code)),
+             };
+           } finally {
+             proto.transaction = original;
+           }
+         }",
+    );
+    let f: js_sys::Function = writes.into();
+    let out = support::await_promise(f.call1(&JsValue::NULL, &db).expect("call")).await;
+    assert_eq!(get(&out, "together").as_f64(), Some(1.0), "one transaction");
+    assert_eq!(
+        get(&out, "after").as_f64(),
+        Some(3.0),
+        "awaited puts: one each"
+    );
+    let outcomes: Vec<String> = js_sys::Array::from(&get(&out, "outcomes"))
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    assert_eq!(outcomes.len(), 50);
+    assert_eq!(outcomes[7], "invalid_document");
+    assert_eq!(outcomes[9], "invalid_id");
+    assert!(outcomes
+        .iter()
+        .enumerate()
+        .all(|(i, o)| i == 7 || i == 9 || o == "pending"));
+    assert_eq!(call(&db, "pendingCount", &[]).await.as_f64(), Some(51.0));
+    let d8 = call(&db, "get", &["d8".into()]).await;
+    assert_eq!(get(&d8, "i").as_f64(), Some(8.0));
+    call(&db, "destroy", &[]).await;
+}
+
+#[wasm_bindgen_test]
 async fn writes_started_together_all_land_and_a_failing_one_fails_alone() {
     let db = open_with(&format!(r#"{{"name": "{}"}}"#, unique("group"))).await;
     // Writes the app does not await one by one each settle on their own; a

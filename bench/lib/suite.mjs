@@ -68,6 +68,24 @@ function local(ctx, id, title, fn) {
   });
 }
 
+/** Puts the app starts together (group commit), against raw IndexedDB doing the same. */
+function together(ctx) {
+  const name = (c, run) => `writes-together-${c}-${run}-${stamp}`;
+  const contender = (c, label) => ({
+    id: c, label, fn: 'writeTogether',
+    args: (run) => [c, { n: ctx.n, name: name(c, run) }],
+    warmArgs: () => [c, { n: Math.min(ctx.n, 200), name: name(c, 'warm') }],
+  });
+  return timed(ctx, {
+    id: 'writes.together', title: `local writes: ${ctx.n} puts started together, then awaited`, docs: ctx.n, baseline: 'idb',
+    contenders: [
+      contender('tidesync', 'tidesync put (group commit)'),
+      contender('idb', 'raw IndexedDB, 1 tx per put'),
+      contender('pouchdb', 'PouchDB put'),
+    ],
+  });
+}
+
 function reads(ctx, id, title, fn, labels) {
   const contenders = Object.keys(labels);
   return timed(ctx, {
@@ -163,6 +181,7 @@ export async function timedBenchmarks(ctx) {
   const all = [
     ['writes.single', () => local(ctx, 'writes.single', `local writes: ${ctx.n} awaited single puts`, 'writeSingle')],
     ['writes.bulk', () => local(ctx, 'writes.bulk', `local writes: ${ctx.n} documents in one bulk write`, 'writeBulk')],
+    ['writes.together', () => together(ctx)],
     ['reads.get', () => reads(ctx, 'reads.get', `reads: get of ${ctx.n} ids, each awaited`, 'readGet',
       { tidesync: 'tidesync get', idb: 'raw IndexedDB get, 1 tx each', pouchdb: 'PouchDB get' })],
     ['reads.all', () => reads(ctx, 'reads.all', `reads: all ${ctx.n} documents at once`, 'readAll',

@@ -40,6 +40,11 @@ export function writeSingle(contender, params) {
   return timedWrite(contender, params, (adapter, db, docs) => adapter.putEach(db, docs));
 }
 
+/** `n` single writes, all started before any is awaited. */
+export function writeTogether(contender, params) {
+  return timedWrite(contender, params, (adapter, db, docs) => adapter.putTogether(db, docs));
+}
+
 /** `n` documents in one bulk write. */
 export function writeBulk(contender, params) {
   return timedWrite(contender, params, (adapter, db, docs) => adapter.putAll(db, docs));

@@ -14,6 +14,9 @@ export const pouchdb = {
   async putEach(db, docs) {
     for (const doc of docs) await db.put(doc);
   },
+  putTogether(db, docs) {
+    return Promise.all(docs.map((doc) => db.put(doc)));
+  },
   async putAll(db, docs) {
     checked(await db.bulkDocs(docs));
   },

@@ -24,6 +24,14 @@ function adapter(durability) {
         await done(tx);
       }
     },
+    /** One transaction per document, all started before any is awaited. */
+    putTogether(db, docs) {
+      return Promise.all(docs.map((doc) => {
+        const tx = writeTx(db);
+        tx.objectStore(STORE).put(doc);
+        return done(tx);
+      }));
+    },
     /** All documents in one transaction. */
     async putAll(db, docs) {
       const tx = writeTx(db);

@@ -26,6 +26,9 @@ export const tidesync = {
   async putEach(db, docs) {
     for (const doc of docs) await db.put(doc);
   },
+  putTogether(db, docs) {
+    return Promise.all(docs.map((doc) => db.put(doc)));
+  },
   async putAll(db, docs) {
     await db.putMany(docs);
   },

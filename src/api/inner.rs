@@ -57,6 +57,8 @@ pub(super) struct Inner {
     /// True once another tab of this database was heard from: until then a
     /// leader keeps its events to itself (no one else listens).
     pub peers_seen: Cell<bool>,
+    /// The `put`s waiting to be written together (group commit).
+    pub puts: super::group::PutGroup,
 }
 
 impl Drop for Inner {

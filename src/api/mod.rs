@@ -8,6 +8,7 @@ mod args;
 mod callbacks;
 mod control;
 mod env;
+mod group;
 mod inner;
 mod listeners;
 mod live;
@@ -104,6 +105,7 @@ impl Tidesync {
                     .callback_timeout_ms
                     .unwrap_or(options::DEFAULT_CALLBACK_TIMEOUT_MS),
                 deferred: RefCell::new(Vec::new()),
+                puts: Default::default(),
                 link: tabs::link(&options.name, weak.clone()),
                 leader: Cell::new(false),
                 leader_status: RefCell::new(None),
@@ -129,9 +131,14 @@ impl Tidesync {
     /// promise that settles when the server accepts, conflicts or rejects it.
     #[wasm_bindgen(unchecked_return_type = "Promise<WriteResult>")]
     pub fn put(&self, #[wasm_bindgen(unchecked_param_type = "Doc")] doc: JsValue) -> Promise {
-        let value = to_json(&doc);
+        // Queued now, in call order, with the document as it is now.
+        let queued = match to_json(&doc) {
+            Ok(value) if !self.inner.closed.get() => Ok(self.inner.put_grouped(value)),
+            Ok(_) => Err(SdkError::Closed),
+            Err(error) => Err(SdkError::from(error)),
+        };
         promise(&self.inner, |inner| async move {
-            let written = inner.client.put(value?, &BrowserEnv).await?;
+            let written = queued?.await?;
             Ok(inner.written(written).await)
         })
     }

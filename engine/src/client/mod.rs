@@ -8,7 +8,7 @@ mod upkeep;
 use serde_json::Value;
 
 use crate::{
-    error::EngineError,
+    error::{EngineError, StoreError},
     event::Event,
     http::{HttpRequest, HttpResponse, TransportError},
     local::{self, Stamp, WriteContext, WriteOutcome},
@@ -147,6 +147,53 @@ impl<S: LocalStore> Client<S> {
                     .map_err(|e| e.at_index(index))?;
             items.push(item);
         }
+        self.write_together(items, env).await
+    }
+
+    /// Group commit: writes that were asked for separately (each `put` an app
+    /// did not await before the next) in ONE transaction. Each is validated
+    /// alone, and one that is invalid fails alone (its own `Err`) while the
+    /// others are written; an `Err` of the whole call is the transaction's
+    /// (a full disk, a closed database) and none is written. Every `Ok` is
+    /// durable when this returns, as after [`put`](Self::put).
+    pub async fn put_each(
+        &self,
+        docs: Vec<Value>,
+        env: &impl Environment,
+    ) -> Result<Vec<Result<Written, EngineError>>, EngineError> {
+        let mut results: Vec<Option<Result<Written, EngineError>>> = Vec::with_capacity(docs.len());
+        let mut items = Vec::with_capacity(docs.len());
+        for doc in docs {
+            match local::validate_document(doc, || env.new_id(), self.config.max_document_bytes) {
+                Ok(item) => {
+                    items.push(item);
+                    results.push(None);
+                }
+                Err(error) => results.push(Some(Err(error))),
+            }
+        }
+        let mut written = if items.is_empty() {
+            Vec::new()
+        } else {
+            self.write_together(items, env).await?
+        }
+        .into_iter();
+        // One outcome per written item, in order: each empty slot takes the next.
+        let missing = || StoreError::Backend("a write of the group has no outcome".into()).into();
+        Ok(results
+            .into_iter()
+            .map(|slot| slot.unwrap_or_else(|| written.next().ok_or_else(missing)))
+            .collect())
+    }
+
+    /// Writes validated documents in order in one transaction, each seeing
+    /// the ones before it (two writes of one document coalesce as two `put`s
+    /// would).
+    async fn write_together(
+        &self,
+        items: Vec<(String, Body)>,
+        env: &impl Environment,
+    ) -> Result<Vec<Written>, EngineError> {
         let ids: Vec<String> = items.iter().map(|(id, _)| id.clone()).collect();
         let now = env.now();
         let message_ids: Vec<String> = items.iter().map(|_| env.new_id()).collect();

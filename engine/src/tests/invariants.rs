@@ -344,6 +344,48 @@ fn a_bulk_write_is_one_transaction_with_coalescing() {
 }
 
 #[test]
+fn writes_grouped_in_one_transaction_fail_alone() {
+    let server = FakeServer::new();
+    let device = Device::new();
+    let docs = vec![
+        json!({"_id": "a", "n": 1}),
+        json!({"_id": 5}),
+        json!({"_id": "a", "n": 2}),
+        json!("not a document"),
+        json!({"_id": "b"}),
+    ];
+    let results = block_on(device.client.put_each(docs, &device.env)).expect("group");
+    let codes: Vec<Option<&str>> = results
+        .iter()
+        .map(|r| r.as_ref().err().map(EngineError::code))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            None,
+            Some("invalid_id"),
+            None,
+            Some("invalid_document"),
+            None
+        ]
+    );
+    // The valid ones are written, in order: two writes to `a` coalesce.
+    let ids: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|(outcome, _)| outcome.id.as_str())
+        .collect();
+    assert_eq!(ids, ["a", "a", "b"]);
+    assert_eq!(device.body("a"), Some(json!({"n": 2})));
+    assert_eq!(device.outbox_len(), 2);
+    // A group of only invalid writes writes nothing and fails each.
+    let results = block_on(device.client.put_each(vec![json!(1)], &device.env)).expect("group");
+    assert!(results[0].is_err());
+    assert_eq!(device.sync(&server).pushed, 2);
+    assert_eq!(server.body("b"), Some(json!({})));
+}
+
+#[test]
 fn a_push_cut_off_mid_flight_is_replayed_by_the_next_cycle() {
     let server = FakeServer::new();
     let device = Device::new();
