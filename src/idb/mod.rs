@@ -38,7 +38,7 @@ fn database_name(name: &str) -> String {
 /// before it is reported as blocked.
 pub const DELETE_GRACE_MS: u32 = 3_000;
 
-#[wasm_bindgen(module = "/src/idb/destroy.js")]
+#[wasm_bindgen(module = "/src/idb/idb.js")]
 extern "C" {
     #[wasm_bindgen(js_name = deleteDatabase)]
     fn delete_database(name: &str, grace_ms: u32) -> Promise;

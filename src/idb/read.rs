@@ -1,5 +1,5 @@
 //! The reads outside `transact`: each is one readonly transaction on one store,
-//! issued by `reads.js` (one call per read) and left to complete by itself.
+//! issued by `idb.js` (one call per read) and left to complete by itself.
 
 use indexed_db_futures::{database::Database, internals::SystemRepr};
 use js_sys::{Array, Promise};
@@ -19,7 +19,7 @@ use super::{
     schema::{DOCS, META, QUEUE_INDEX, STATUS_INDEX},
 };
 
-#[wasm_bindgen(module = "/src/idb/reads.js")]
+#[wasm_bindgen(module = "/src/idb/idb.js")]
 extern "C" {
     #[wasm_bindgen(js_name = readOne)]
     fn read_one(db: &web_sys::IdbDatabase, store: &str, key: &str) -> Promise;
@@ -46,7 +46,7 @@ extern "C" {
 /// connection is closed.
 const INVALID_STATE: &str = "InvalidStateError";
 
-/// Awaits a read of `reads.js`. `InvalidStateError` there can only come from
+/// Awaits a read of `idb.js`. `InvalidStateError` there can only come from
 /// starting the transaction on a closed connection.
 async fn settled(read: Promise) -> Result<JsValue, StoreError> {
     JsFuture::from(read).await.map_err(|error| {

@@ -4,7 +4,7 @@
 //! A JSON string crosses the wasm boundary in one copy, where a
 //! serde-wasm-bindgen object graph costs one call per member; the indexed fields
 //! are duplicated next to it only because IndexedDB needs them as properties.
-//! The objects are built and read by `records.js`, one call per record.
+//! The objects are built and read by `idb.js`, one call per record.
 //!
 //! Since schema v2 a document's record also holds its outbox messages and its
 //! conflict ([`StoredDoc`]), so a local write reads and writes one record.
@@ -18,7 +18,7 @@ use tidesync_engine::{
 };
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/idb/records.js")]
+#[wasm_bindgen(module = "/src/idb/idb.js")]
 extern "C" {
     #[wasm_bindgen(js_name = docRecord)]
     fn doc_record(id: &str, status: &str, q: &[f64], json: &str) -> JsValue;

@@ -16,7 +16,7 @@ use tidesync_engine::error::StoreError;
 
 use super::error::open_error;
 
-#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/idb/migrate.js")]
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/idb/idb.js")]
 extern "C" {
     #[wasm_bindgen(js_name = toV2, catch)]
     fn to_v2(
@@ -128,7 +128,7 @@ fn v1(db: &Database, _upgrade: &web_sys::IdbTransaction) -> Result<(), Error> {
 }
 
 /// v2: each document's outbox messages and conflict move into its record, the
-/// outbox becomes the `queue` index over `docs` (see `migrate.js`), so a local
+/// outbox becomes the `queue` index over `docs` (see `idb.js`), so a local
 /// write is one read and one write of one record.
 fn v2(db: &Database, upgrade: &web_sys::IdbTransaction) -> Result<(), Error> {
     let raw: &web_sys::IdbDatabase = db.as_sys();

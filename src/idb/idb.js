@@ -1,0 +1,158 @@
+// IndexedDB work done on the JavaScript side, in one module so that a page
+// loads one file for it: record shapes, the reads outside `transact`, the
+// schema v2 migration, and deleting a database. Each section says which Rust
+// module calls it.
+//
+// Keep the package's JavaScript snippets few (four today): the server of
+// wasm-bindgen's test runner (tiny_http) can leave a fifth concurrent
+// connection unaccepted while four keep-alive ones hold its threads, and the
+// browser fetching more snippets at once than that stalls a test run before
+// any test starts.
+
+// ---- Records (record.rs) ----
+// The shape of tidesync's IndexedDB records, built and read on the JavaScript
+// side so that one call crosses the wasm boundary per record.
+//
+// Each record holds the fields IndexedDB indexes or keys on, plus `json`: the
+// whole record serialised by serde_json. Rust reads only `json`.
+
+// A document with its pending messages and conflict. `q` holds the sequence
+// numbers of its messages, for the `queue` index (the outbox); it is left out
+// when there are none, so a synced document is not in the index at all.
+export function docRecord(id, status, q, json) {
+  return q.length ? { id, status, q: Array.from(q), json } : { id, status, json };
+}
+
+export function metaRecord(key, json) {
+  return { key, json };
+}
+
+// The `json` member of a stored record, or undefined when it has none.
+export function recordJson(record) {
+  const json = record == null ? undefined : record.json;
+  return typeof json === "string" ? json : undefined;
+}
+
+// ---- Reads (read.rs) ----
+// The reads outside `transact`, each in a readonly transaction of its own,
+// issued from JavaScript: one call across the wasm boundary per read, and the
+// transaction then completes by itself (a dropped Rust transaction handle
+// aborts it, which costs the browser as much again as the read).
+
+function read(db, store, index, act) {
+  return new Promise((resolve, reject) => {
+    // Inside the executor, a throw (a closed connection) rejects.
+    const tx = db.transaction(store, "readonly");
+    const source = index ? tx.objectStore(store).index(index) : tx.objectStore(store);
+    const request = act(source);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+// The record of `key`, or undefined.
+export function readOne(db, store, key) {
+  return read(db, store, null, (source) => source.get(key));
+}
+
+// The records of `store` (or of its `index` at `key` when given), in key order.
+export function readAll(db, store, index, key) {
+  return read(db, store, index, (source) => source.getAll(key));
+}
+
+// At most `count` records of `index` past `after` (from the start when it is
+// undefined), in key order.
+export function readAfter(db, store, index, after, count) {
+  const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true);
+  return read(db, store, index, (source) => source.getAll(range, count));
+}
+
+// How many entries `index` holds.
+export function countIndex(db, store, index) {
+  return read(db, store, index, (source) => source.count());
+}
+
+// ---- Migration to schema v2 (schema.rs) ----
+// Schema v2, run inside the `versionchange` transaction: each outbox message
+// and conflict moves into its document's record (the outbox becomes the
+// `queue` index over `docs`), then the `outbox` and `conflicts` stores go.
+// Any failure aborts the transaction, which leaves the database at v1 with all
+// its data; the reason is kept for `migrationError()`.
+
+let lastError = null;
+
+/** Why the last migration failed, or null. */
+export function migrationError() {
+  return lastError;
+}
+
+function fail(tx, reason) {
+  lastError = reason;
+  try { tx.abort(); } catch { /* already aborted */ }
+}
+
+function request(tx, req, then) {
+  req.onsuccess = () => {
+    try { then(req.result); } catch (e) { fail(tx, String(e?.message ?? e)); }
+  };
+}
+
+export function toV2(db, tx) {
+  lastError = null;
+  const docs = tx.objectStore('docs');
+  docs.createIndex('queue', 'q', { multiEntry: true });
+  const outbox = tx.objectStore('outbox');
+  const conflicts = tx.objectStore('conflicts');
+  request(tx, outbox.getAll(), (messages) => {
+    request(tx, conflicts.getAll(), (found) => {
+      const byDoc = new Map();
+      const entry = (id) => {
+        if (!byDoc.has(id)) byDoc.set(id, { messages: [], conflict: undefined });
+        return byDoc.get(id);
+      };
+      // The records' JSON is spliced as text, never parsed here: a
+      // JavaScript number would round the large integers serde_json keeps.
+      const json = (record, what) => {
+        if (typeof record?.json !== 'string' || !record.json.startsWith('{') || !record.json.endsWith('}')) {
+          throw new Error(`a stored ${what} is corrupt`);
+        }
+        return record.json;
+      };
+      for (const record of messages) entry(record.docId).messages.push([record.seq, json(record, 'outbox message')]);
+      for (const record of found) entry(record.id).conflict = json(record, 'conflict');
+      for (const [id, extra] of byDoc) {
+        request(tx, docs.get(id), (record) => {
+          if (!record) throw new Error(`an outbox message or conflict of ${id} has no document`);
+          extra.messages.sort((a, b) => a[0] - b[0]);
+          let text = json(record, 'document').slice(0, -1);
+          if (extra.messages.length) text += `,"messages":[${extra.messages.map((m) => m[1]).join(',')}]`;
+          if (extra.conflict) text += `,"conflict":${extra.conflict}`;
+          const q = extra.messages.map((m) => m[0]);
+          const next = { id, status: record.status, json: `${text}}` };
+          if (q.length) next.q = q;
+          docs.put(next);
+        });
+      }
+      db.deleteObjectStore('outbox');
+      db.deleteObjectStore('conflicts');
+    });
+  });
+}
+
+// ---- Deletion (mod.rs) ----
+// Deletes an IndexedDB database. A `blocked` event only says that some
+// connection has not closed yet; tidesync's own connections close themselves
+// (at once, or once their last transaction ends), so the deletion is given
+// `graceMs` to complete before it is reported as blocked by another tab.
+export function deleteDatabase(name, graceMs) {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(name);
+    let timer;
+    request.onsuccess = () => { clearTimeout(timer); resolve(); };
+    request.onerror = () => { clearTimeout(timer); reject(request.error); };
+    request.onblocked = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => reject(Object.assign(new Error('blocked'), { name: 'BlockedError' })), graceMs);
+    };
+  });
+}
