@@ -3,10 +3,12 @@
 //
 //   node bench/profile.mjs <setupFn|-> <fn> [n]
 //   e.g. node bench/profile.mjs readSetup readAll 10000
+//        node bench/profile.mjs - pullTidesync 10000 tide   (against the reference server)
 import { join } from 'node:path';
 import { launch, root } from '../tests/e2e/harness.mjs';
 import { startStatic, startTidesync } from './lib/servers.mjs';
 import { BenchPage } from './lib/page.mjs';
+import { seedDb } from './lib/couch.mjs';
 
 const [setupFn, fn, nArg, remoteKind] = process.argv.slice(2);
 const n = Number(nArg ?? 10000);
@@ -17,6 +19,8 @@ try {
   const bp = await BenchPage.open(browser, page.url, 600_000);
   const name = `prof-${Date.now()}`;
   const args = remoteKind ? [{ n, name, remote: `${tide.url}/${name}` }] : ['tidesync', { n, name }];
+  // A pull needs documents on the server first.
+  if (remoteKind && fn.startsWith('pull')) await seedDb(`${tide.url}/${name}`, n);
   if (setupFn !== '-') await bp.call(setupFn, ...args);
   const cdp = await bp.page.context().newCDPSession(bp.page);
   await cdp.send('Profiler.enable');
