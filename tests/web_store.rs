@@ -411,6 +411,10 @@ async fn the_app_view_of_documents_is_document_json() {
         "deep".into(),
         json!({"a": [1, {"b": "\u{e9}\n"}], "_x": null}),
     );
+    // A member named like the prototype accessor stays a plain member.
+    nested
+        .local
+        .insert("__proto__".into(), json!({"polluted": true}));
     docs.push(nested);
     let ids: Vec<String> = docs.iter().map(|d| d.id.clone()).collect();
     let batch = WriteBatch {
@@ -430,7 +434,11 @@ async fn the_app_view_of_documents_is_document_json() {
             };
             let listed = store.list_docs(&query).await.expect("list");
             let expected: Vec<Value> = listed.iter().map(document_json).collect();
-            let text = store.visible_docs(&query).await.expect("visible");
+            let docs = store.visible_docs(&query).await.expect("visible");
+            let text = js_sys::JSON::stringify(&docs)
+                .ok()
+                .and_then(|t| t.as_string())
+                .expect("text");
             let seen: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
             assert_eq!(seen, expected, "{query:?}");
         }

@@ -191,8 +191,7 @@ impl Tidesync {
     ) -> Promise {
         promise(&self.inner, |inner| async move {
             let query = query_of(&options.unwrap_or(JsValue::UNDEFINED))?;
-            let docs = inner.client.store().visible_docs(&query).await?;
-            Ok(from_text(&docs))
+            Ok(inner.client.store().visible_docs(&query).await?.into())
         })
     }
 

@@ -33,6 +33,46 @@ export function recordJson(record) {
   return typeof json === "string" ? json : undefined;
 }
 
+// The documents of `records` as the app sees them (the body's members, `_id`,
+// `_rev` when there is one, `_deleted` when asked for deleted ones),
+// ordered by id as Rust orders strings (by code point; IndexedDB's UTF-16
+// order differs only for ids with characters above U+FFFF). Parsing each
+// record here with JSON.parse is quicker than copying its text into wasm.
+// Throws for a record that is not tidesync's.
+export function visibleDocs(records, includeDeleted) {
+  const docs = [];
+  let astral = false;
+  for (const record of records) {
+    const json = recordJson(record);
+    if (json === undefined) throw new Error("a stored record has no `json` string");
+    const stored = JSON.parse(json);
+    const local = stored.local;
+    if (typeof stored.id !== "string" || local === null || typeof local !== "object" || Array.isArray(local)) {
+      throw new Error("a stored record has no document id or object body");
+    }
+    if (stored.deleted && !includeDeleted) continue;
+    // The parsed body is the document: JSON.parse made its members own data
+    // properties (even one named `__proto__`), and the body has no `_` members.
+    local._id = stored.id;
+    if (typeof stored.rev === "string") local._rev = stored.rev;
+    if (stored.deleted) local._deleted = true;
+    docs.push(local);
+    astral ||= /[\uD800-\uDFFF]/.test(stored.id);
+  }
+  if (astral) docs.sort((a, b) => byCodePoint(a._id, b._id));
+  return docs;
+}
+
+function byCodePoint(a, b) {
+  const x = Array.from(a);
+  const y = Array.from(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i].codePointAt(0) - y[i].codePointAt(0);
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
 // ---- Reads (read.rs) ----
 // The reads outside `transact`, each in a readonly transaction of its own,
 // issued from JavaScript: one call across the wasm boundary per read, and the

@@ -139,9 +139,10 @@ impl IdbStore {
         read::visible_doc(self.db()?, id).await
     }
 
-    /// The JSON text of the array of the documents `query` selects, as
-    /// `visible_doc` gives each, ordered by id; `all()` reads through here.
-    pub async fn visible_docs(&self, query: &DocQuery) -> Result<String, StoreError> {
+    /// The array of the documents `query` selects, each as `visible_doc`
+    /// gives it, ordered by id; `all()` reads through here. The records are
+    /// parsed by JavaScript's `JSON.parse`, never copied into wasm.
+    pub async fn visible_docs(&self, query: &DocQuery) -> Result<js_sys::Array, StoreError> {
         read::visible_docs(self.db()?, query).await
     }
 

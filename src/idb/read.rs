@@ -38,6 +38,8 @@ extern "C" {
         after: Option<f64>,
         count: u32,
     ) -> Promise;
+    #[wasm_bindgen(js_name = visibleDocs, catch)]
+    fn visible_docs_of(records: &Array, include_deleted: bool) -> Result<Array, JsValue>;
     #[wasm_bindgen(js_name = countIndex)]
     fn count_index(db: &web_sys::IdbDatabase, store: &str, index: &str) -> Promise;
 }
@@ -123,28 +125,17 @@ pub(super) async fn visible_doc(db: &Database, id: &str) -> Result<Option<String
     Ok(visible_json(&record, false, &mut out)?.map(|_| out))
 }
 
-/// The JSON text of an array of the documents `query` selects, as the app
-/// sees them, ordered as [`list_docs`] orders them.
-pub(super) async fn visible_docs(db: &Database, query: &DocQuery) -> Result<String, StoreError> {
+/// The array of the documents `query` selects, as the app sees them, ordered
+/// as [`list_docs`] orders them: built by `idb.js` from the records it read.
+pub(super) async fn visible_docs(db: &Database, query: &DocQuery) -> Result<Array, StoreError> {
     let records = by_status(db, query.status).await?;
-    let mut texts: Vec<(String, String)> = Vec::new();
-    for record in records.iter() {
-        let mut text = String::new();
-        if let Some(id) = visible_json(&record, query.include_deleted, &mut text)? {
-            texts.push((id, text));
-        }
-    }
-    sort_by_id(&mut texts, |(id, _)| id);
-    let mut out = String::with_capacity(texts.iter().map(|(_, t)| t.len() + 1).sum::<usize>() + 2);
-    out.push('[');
-    for (i, (_, text)) in texts.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(text);
-    }
-    out.push(']');
-    Ok(out)
+    visible_docs_of(&records, query.include_deleted).map_err(|error| {
+        let message = error.dyn_ref::<js_sys::Error>().map_or_else(
+            || "an unreadable record".to_owned(),
+            |e| String::from(e.message()),
+        );
+        StoreError::Corrupt(message)
+    })
 }
 
 /// The messages after `after`, in queue order, at most `limit`: the `queue`
