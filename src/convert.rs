@@ -74,11 +74,6 @@ pub fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, Str
     })
 }
 
-/// The JS value of a JSON text.
-pub fn from_text(text: &str) -> JsValue {
-    parse_json(text)
-}
-
 /// Converts anything serialisable (engine records, JSON) to a plain JS value,
 /// with objects as plain objects.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {

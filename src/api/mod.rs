@@ -38,7 +38,7 @@ use self::{
     options::OpenOptions,
 };
 use crate::{
-    convert::{from_text, to_js, to_json},
+    convert::{to_js, to_json},
     error::SdkError,
     idb::IdbStore,
     transport::FetchTransport,
@@ -178,7 +178,7 @@ impl Tidesync {
             let id = id_of(&id)?;
             tidesync_engine::local::validate_id(&id)?;
             let doc = inner.client.store().visible_doc(&id).await?;
-            Ok(doc.map_or(JsValue::NULL, |text| from_text(&text)))
+            Ok(doc.unwrap_or(JsValue::NULL))
         })
     }
 

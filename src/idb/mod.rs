@@ -131,17 +131,15 @@ impl IdbStore {
         }
     }
 
-    /// The JSON text of document `id` as the app sees it (`_id`, `_rev`, its
-    /// members), or `None` when it is missing or deleted. `get()` reads
-    /// through here: the stored text is spliced, not parsed into values and
-    /// written out again, and JavaScript parses the result once.
-    pub async fn visible_doc(&self, id: &str) -> Result<Option<String>, StoreError> {
+    /// Document `id` as the app sees it (its members, `_id`, `_rev`), or
+    /// `None` when it is missing or deleted. `get()` reads through here: the
+    /// record is parsed by JavaScript's `JSON.parse`, never copied into wasm.
+    pub async fn visible_doc(&self, id: &str) -> Result<Option<JsValue>, StoreError> {
         read::visible_doc(self.db()?, id).await
     }
 
     /// The array of the documents `query` selects, each as `visible_doc`
-    /// gives it, ordered by id; `all()` reads through here. The records are
-    /// parsed by JavaScript's `JSON.parse`, never copied into wasm.
+    /// gives it, ordered by id; `all()` reads through here.
     pub async fn visible_docs(&self, query: &DocQuery) -> Result<js_sys::Array, StoreError> {
         read::visible_docs(self.db()?, query).await
     }

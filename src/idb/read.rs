@@ -15,7 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::{
     error::from_js,
-    record::{decode_doc, decode_head, decode_meta, seq_key, visible_json, StoredDoc},
+    record::{decode_doc, decode_head, decode_meta, seq_key, StoredDoc},
     schema::{DOCS, META, QUEUE_INDEX, STATUS_INDEX},
 };
 
@@ -115,21 +115,25 @@ pub(super) async fn list_docs(
     Ok(docs)
 }
 
-/// The JSON text of document `id` as the app sees it, `None` when missing or
-/// deleted: the record's text spliced, never parsed into values.
-pub(super) async fn visible_doc(db: &Database, id: &str) -> Result<Option<String>, StoreError> {
+/// Document `id` as the app sees it, `None` when missing or deleted: built by
+/// `idb.js` from the record, as [`visible_docs`] builds each.
+pub(super) async fn visible_doc(db: &Database, id: &str) -> Result<Option<JsValue>, StoreError> {
     let Some(record) = one(db, DOCS, id).await? else {
         return Ok(None);
     };
-    let mut out = String::new();
-    Ok(visible_json(&record, false, &mut out)?.map(|_| out))
+    let docs = visible(&Array::of1(&record), false)?;
+    Ok((docs.length() > 0).then(|| docs.get(0)))
 }
 
 /// The array of the documents `query` selects, as the app sees them, ordered
 /// as [`list_docs`] orders them: built by `idb.js` from the records it read.
 pub(super) async fn visible_docs(db: &Database, query: &DocQuery) -> Result<Array, StoreError> {
-    let records = by_status(db, query.status).await?;
-    visible_docs_of(&records, query.include_deleted).map_err(|error| {
+    visible(&by_status(db, query.status).await?, query.include_deleted)
+}
+
+/// `visibleDocs` of `idb.js`; what it throws is a record it cannot read.
+fn visible(records: &Array, include_deleted: bool) -> Result<Array, StoreError> {
+    visible_docs_of(records, include_deleted).map_err(|error| {
         let message = error.dyn_ref::<js_sys::Error>().map_or_else(
             || "an unreadable record".to_owned(),
             |e| String::from(e.message()),

@@ -236,58 +236,6 @@ pub(super) fn decode_head(record: &JsValue) -> Result<DocRecord, StoreError> {
     decode::<StoredHead>(record).map(DocRecord::from)
 }
 
-/// What [`visible_json`] reads of a record: its text is copied, not parsed
-/// into values (serde still checks the parts it skips).
-#[derive(Deserialize)]
-struct VisibleView<'a> {
-    #[serde(borrow)]
-    id: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    rev: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    local: &'a serde_json::value::RawValue,
-    deleted: bool,
-}
-
-/// Appends to `out` the JSON text of the document a record holds as the app
-/// sees it (`_id`, `_rev` when it has one, then its members; the text
-/// `document_json` gives, up to member order), and returns its id; `None`,
-/// with nothing appended, for a deleted document unless `include_deleted`.
-pub(super) fn visible_json(
-    record: &JsValue,
-    include_deleted: bool,
-    out: &mut String,
-) -> Result<Option<String>, StoreError> {
-    let json = record_json(record)
-        .ok_or_else(|| StoreError::Corrupt("a stored record has no `json` string".into()))?;
-    let view: VisibleView<'_> =
-        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    if view.deleted && !include_deleted {
-        return Ok(None);
-    }
-    let body = view.local.get().trim();
-    let members = body
-        .strip_prefix('{')
-        .and_then(|b| b.strip_suffix('}'))
-        .ok_or_else(|| StoreError::Corrupt(format!("document {} has no object body", view.id)))?
-        .trim();
-    out.push_str("{\"_id\":");
-    out.push_str(&to_json(&*view.id)?);
-    if let Some(rev) = &view.rev {
-        out.push_str(",\"_rev\":");
-        out.push_str(&to_json(&**rev)?);
-    }
-    if view.deleted {
-        out.push_str(",\"_deleted\":true");
-    }
-    if !members.is_empty() {
-        out.push(',');
-        out.push_str(members);
-    }
-    out.push('}');
-    Ok(Some(view.id.into_owned()))
-}
-
 /// Decodes a metadata record's value.
 pub(super) fn decode_meta(record: &JsValue) -> Result<serde_json::Value, StoreError> {
     decode(record)
