@@ -97,7 +97,6 @@ fn sort_by_id<T>(records: &mut [T], id: impl Fn(&T) -> &str) {
 }
 
 pub(super) async fn get_doc(db: &Database, id: &str) -> Result<Option<DocRecord>, StoreError> {
-    // Its `messages` and `conflict` members are skipped, not built.
     one(db, DOCS, id)
         .await?
         .as_ref()

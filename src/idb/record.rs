@@ -154,40 +154,6 @@ impl StoredDoc {
     }
 }
 
-/// The document part of a stored record, read without building its messages
-/// and conflict (serde skips them): what listings and `get` need.
-#[derive(Deserialize)]
-struct StoredHead {
-    id: String,
-    rev: Option<Revision>,
-    base: Option<Body>,
-    local: Body,
-    status: DocStatus,
-    deleted: bool,
-    updated_at: f64,
-    #[serde(default)]
-    base_is_local: bool,
-}
-
-impl From<StoredHead> for DocRecord {
-    fn from(head: StoredHead) -> Self {
-        let base = if head.base_is_local {
-            Some(head.local.clone())
-        } else {
-            head.base
-        };
-        DocRecord {
-            id: head.id,
-            rev: head.rev,
-            base,
-            local: head.local,
-            status: head.status,
-            deleted: head.deleted,
-            updated_at: head.updated_at,
-        }
-    }
-}
-
 /// The key of an outbox message in the `queue` index. IndexedDB keys are
 /// JavaScript numbers (a `u64` would become a BigInt, which is not a valid
 /// key); sequence numbers stay far below 2^53, where the conversion is exact.
@@ -231,9 +197,9 @@ pub(super) fn decode_doc(record: &JsValue) -> Result<StoredDoc, StoreError> {
     Ok(doc)
 }
 
-/// Decodes the document of a record, skipping its messages and conflict.
+/// Decodes the document of a record.
 pub(super) fn decode_head(record: &JsValue) -> Result<DocRecord, StoreError> {
-    decode::<StoredHead>(record).map(DocRecord::from)
+    decode_doc(record).map(|stored| stored.into_parts().0)
 }
 
 /// Decodes a metadata record's value.
