@@ -4,6 +4,7 @@
 //   node bench/profile.mjs <setupFn|-> <fn> [n]
 //   e.g. node bench/profile.mjs readSetup readAll 10000
 //        node bench/profile.mjs - pullTidesync 10000 tide   (against the reference server)
+//        PROFILE_CONTENDER=idb node bench/profile.mjs - writeSingle 3000   (a baseline, same way)
 import { join } from 'node:path';
 import { launch, root } from '../tests/e2e/harness.mjs';
 import { startStatic, startTidesync } from './lib/servers.mjs';
@@ -12,13 +13,14 @@ import { seedDb } from './lib/couch.mjs';
 
 const [setupFn, fn, nArg, remoteKind] = process.argv.slice(2);
 const n = Number(nArg ?? 10000);
+const contender = process.env.PROFILE_CONTENDER ?? 'tidesync';
 const page = await startStatic({ '/': join(root, 'bench', 'page'), '/pkg/': join(root, 'pkg'), '/pouchdb/': join(root, 'node_modules', 'pouchdb', 'dist') });
 const tide = remoteKind ? await startTidesync() : null;
 const browser = await launch();
 try {
   const bp = await BenchPage.open(browser, page.url, 600_000);
   const name = `prof-${Date.now()}`;
-  const args = remoteKind ? [{ n, name, remote: `${tide.url}/${name}` }] : ['tidesync', { n, name }];
+  const args = remoteKind ? [{ n, name, remote: `${tide.url}/${name}` }] : [contender, { n, name }];
   // A pull needs documents on the server first.
   if (remoteKind && fn.startsWith('pull')) await seedDb(`${tide.url}/${name}`, n);
   if (setupFn !== '-') await bp.call(setupFn, ...args);
@@ -26,7 +28,7 @@ try {
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
   await cdp.send('Profiler.start');
-  const out = await bp.call(fn, ...(setupFn === '-' ? args : ['tidesync']));
+  const out = await bp.call(fn, ...(setupFn === '-' ? args : [contender]));
   const { profile } = await cdp.send('Profiler.stop');
   const self = new Map();
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));

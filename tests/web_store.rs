@@ -520,6 +520,56 @@ async fn a_transaction_over_many_ids_finds_exactly_the_stored_ones() {
     store.close();
 }
 
+/// What `creating_plan` stored in `id`'s body: the ids its snapshot held.
+async fn saw(store: &IdbStore, id: &str) -> Option<Value> {
+    let doc = store.get_doc(id).await.expect("read");
+    doc.and_then(|d| d.local.get("saw").cloned())
+}
+
+#[wasm_bindgen_test]
+async fn a_creating_write_finds_what_another_tab_stored() {
+    let name = unique_name();
+    let (a, b) = (open(&name).await, open(&name).await);
+    let owned = |ids: &[&str]| ids.iter().map(|id| id.to_string()).collect::<Vec<_>>();
+    // `b` has never seen "x": it tries to create it, finds it, and plans again.
+    write_one(&a, "x", 4).await;
+    let ids = ["y", "x"];
+    let out = b
+        .transact_creating(&owned(&ids), conformance::creating_plan(&ids, None))
+        .await;
+    assert_eq!(out, Ok(vec!["x".to_owned()]));
+    assert_eq!(saw(&a, "x").await, Some(json!(["x"])));
+    assert_eq!(saw(&a, "y").await, Some(json!(["x"])));
+    assert_eq!(a.outbox_len().await, Ok(3), "x's first message is kept");
+
+    // A plan refusing what it finds leaves no trace of the document it first
+    // created.
+    write_one(&a, "z", 9).await;
+    let ids = ["w", "z"];
+    let out = b
+        .transact_creating(&owned(&ids), conformance::creating_plan(&ids, Some("z")))
+        .await;
+    assert!(out.is_err());
+    assert_eq!(b.get_doc("w").await, Ok(None));
+    assert_eq!(b.get_doc("z").await, Ok(Some(doc("z", DocStatus::Pending))));
+
+    // Two tabs creating one document at once: the second sees the first's.
+    let ids = ["c"];
+    let c = owned(&ids);
+    let (first, second) = futures::join!(
+        a.transact_creating(&c, conformance::creating_plan(&ids, None)),
+        b.transact_creating(&c, conformance::creating_plan(&ids, None)),
+    );
+    let mut outs = vec![first.expect("a"), second.expect("b")];
+    outs.sort();
+    assert_eq!(outs, vec![vec![], vec!["c".to_owned()]]);
+    assert_eq!(saw(&a, "c").await, Some(json!(["c"])));
+    let c_messages = a.outbox(None, 100).await.expect("outbox");
+    assert_eq!(c_messages.iter().filter(|m| m.doc_id == "c").count(), 2);
+    a.close();
+    b.close();
+}
+
 #[wasm_bindgen_test]
 async fn an_undecodable_record_is_corrupt() {
     let name = unique_name();

@@ -55,6 +55,8 @@ pub struct IdbStore {
     closed: Rc<Cell<bool>>,
     /// Where new outbox sequence numbers come from.
     seqs: transact::SeqClock,
+    /// The ids this tab has seen stored (a hint for creating writes).
+    known: transact::KnownIds,
     /// Runs on the connection's `versionchange` and `close` events; held only
     /// to stay alive as long as the handlers point to it.
     _on_lost: Closure<dyn FnMut()>,
@@ -89,6 +91,7 @@ impl IdbStore {
             db,
             closed,
             seqs: transact::SeqClock::default(),
+            known: transact::KnownIds::default(),
             _on_lost: on_lost,
         })
     }
@@ -135,7 +138,12 @@ impl IdbStore {
     /// `None` when it is missing or deleted. `get()` reads through here: the
     /// record is parsed by JavaScript's `JSON.parse`, never copied into wasm.
     pub async fn visible_doc(&self, id: &str) -> Result<Option<JsValue>, StoreError> {
-        read::visible_doc(self.db()?, id).await
+        let doc = read::visible_doc(self.db()?, id).await?;
+        if doc.is_some() {
+            // The app read it, so it will likely write it next.
+            self.known.note(id, true);
+        }
+        Ok(doc)
     }
 
     /// The array of the documents `query` selects, each as `visible_doc`
@@ -208,6 +216,14 @@ impl LocalStore for IdbStore {
         F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
         E: From<StoreError>,
     {
-        transact::transact(self.db()?, &self.seqs, ids, plan).await
+        transact::transact(self.db()?, &self.seqs, &self.known, ids, plan).await
+    }
+
+    async fn transact_creating<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>
+    where
+        F: FnMut(Snapshot) -> Result<(WriteBatch, T), E>,
+        E: From<StoreError>,
+    {
+        transact::transact_creating(self.db()?, &self.seqs, &self.known, ids, plan).await
     }
 }

@@ -9,7 +9,7 @@
 //! nothing is awaited but this transaction's own requests.
 
 use std::{
-    cell::Cell,
+    cell::{Cell, RefCell},
     collections::{BTreeSet, HashMap, HashSet},
 };
 
@@ -27,7 +27,7 @@ use tidesync_engine::{
     error::StoreError,
     store::{Snapshot, WriteBatch, META_OUTBOX_SEQ},
 };
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::{
     error::{begin_error, from_dom, store_error},
@@ -67,10 +67,54 @@ impl SeqClock {
     }
 }
 
+/// Below this many documents, a creating write (`transact_creating`) adds its
+/// records without reading them first; from it on, the key listing of `load`
+/// costs one request whatever the number, and a failed `add` costs one each.
+const CREATE_WITHOUT_READ_BELOW: usize = KEY_LISTING_FROM;
+
+/// The ids this tab has seen stored, so that a `put` of one of them reads its
+/// record instead of first trying to create it. A hint only, never trusted for
+/// correctness (another tab may create or delete a record at any time): a
+/// wrong guess costs one failed request. Bounded; it starts over when full.
+#[derive(Debug, Default)]
+pub(super) struct KnownIds {
+    ids: RefCell<HashSet<String>>,
+}
+
+impl KnownIds {
+    /// How many ids the hint holds at most.
+    const CAPACITY: usize = 65_536;
+
+    fn contains(&self, id: &str) -> bool {
+        self.ids.borrow().contains(id)
+    }
+
+    /// Notes that `id` is stored (`true`) or not.
+    pub(super) fn note(&self, id: &str, stored: bool) {
+        let mut ids = self.ids.borrow_mut();
+        if !stored {
+            ids.remove(id);
+        } else if !ids.contains(id) {
+            if ids.len() >= Self::CAPACITY {
+                ids.clear();
+            }
+            ids.insert(id.to_owned());
+        }
+    }
+}
+
+/// What a transaction's plan came to: written (commit it) or nothing to write
+/// (abort it, which skips waiting for a commit).
+enum Planned<T> {
+    Written(T),
+    Unchanged(T),
+}
+
 /// Reads, plans and writes in one transaction; see the module docs.
 pub(super) async fn transact<T, E, F>(
     db: &Database,
     seqs: &SeqClock,
+    known: &KnownIds,
     ids: &[String],
     plan: F,
 ) -> Result<T, E>
@@ -79,33 +123,155 @@ where
     E: From<StoreError>,
 {
     let tx = begin_write(db)?;
-    // Kept to read `transaction.error` once `commit` has consumed `tx`: an abort
-    // (a full disk reported at commit, say) carries its reason only there.
-    let raw: web_sys::IdbTransaction = tx
-        .as_sys()
-        .unchecked_ref::<web_sys::IdbTransaction>()
-        .clone();
-    let out = {
-        let stores = Stores::of(&tx).map_err(|e| cause(&raw, e))?;
-        let (snapshot, records) = stores
-            .read(ids, seqs.next())
-            .await
-            .map_err(|e| cause(&raw, e))?;
-        // On `Err`, returning drops `tx`, which aborts it: nothing is written.
-        let (batch, out) = plan(snapshot)?;
-        if batch.is_empty() {
-            // Nothing to write: dropping (aborting) skips waiting for a commit.
-            return Ok(out);
-        }
-        seqs.used(&batch);
-        stores
-            .write(batch, records)
-            .await
-            .map_err(|e| cause(&raw, e))?;
-        out
+    let raw = raw_of(&tx);
+    let planned = {
+        let stores = Stores::of(&tx, known).map_err(|e| cause(&raw, e))?;
+        read_plan_write(&stores, seqs, ids, plan, &raw).await?
     };
-    tx.commit().await.map_err(|e| cause(&raw, store_error(e)))?;
-    Ok(out)
+    Ok(finish(tx, &raw, planned).await?)
+}
+
+/// The `DOMException` name of an `add` whose key exists.
+const KEY_EXISTS: &str = "ConstraintError";
+
+/// [`LocalStore::transact_creating`](tidesync_engine::store::LocalStore::transact_creating)
+/// on IndexedDB. For a few ids none of which this tab has seen stored, `plan`
+/// runs first on an empty snapshot, and its records go out with `add` and the
+/// commit right behind them, so the write costs one round trip to the storage
+/// process and no read. IndexedDB refuses an `add` whose key exists, inside
+/// the transaction, so no other tab can create the document between the check
+/// and the write; the refusal aborts the whole transaction, and the write is
+/// done again the ordinary way (read, plan, write). When the first plan fails
+/// or writes beyond its ids, it is an ordinary `transact` from the start.
+pub(super) async fn transact_creating<T, E, F>(
+    db: &Database,
+    seqs: &SeqClock,
+    known: &KnownIds,
+    ids: &[String],
+    mut plan: F,
+) -> Result<T, E>
+where
+    F: FnMut(Snapshot) -> Result<(WriteBatch, T), E>,
+    E: From<StoreError>,
+{
+    let guessable = !ids.is_empty()
+        && ids.len() < CREATE_WITHOUT_READ_BELOW
+        && !ids.iter().any(|id| known.contains(id));
+    if !guessable {
+        return transact(db, seqs, known, ids, plan).await;
+    }
+    let guess = Snapshot {
+        next_seq: seqs.next(),
+        ..Snapshot::default()
+    };
+    let (batch, out) = match plan(guess) {
+        Ok((batch, out)) if only_creates(&batch, ids) => (batch, out),
+        _ => return transact(db, seqs, known, ids, plan).await,
+    };
+    let tx = begin_write(db)?;
+    let raw = raw_of(&tx);
+    seqs.used(&batch);
+    Stores::of(&tx, known)
+        .and_then(|stores| stores.create(batch))
+        .map_err(|e| cause(&raw, e))?;
+    match tx.commit().await {
+        Ok(()) => Ok(out),
+        Err(error) if key_exists(&raw, &error) => {
+            // One existed (another tab's, or one this tab never saw).
+            for id in ids {
+                known.note(id, true);
+            }
+            transact(db, seqs, known, ids, plan).await
+        }
+        Err(error) => Err(cause(&raw, store_error(error)).into()),
+    }
+}
+
+/// Whether a creating transaction failed because a key it added exists: the
+/// transaction's error says so, or the failed request's when the commit
+/// reports that one first.
+fn key_exists(raw: &web_sys::IdbTransaction, error: &Error) -> bool {
+    let named = |e: &JsValue| {
+        e.dyn_ref::<web_sys::DomException>()
+            .is_some_and(|e| e.name() == KEY_EXISTS)
+    };
+    raw.error().is_some_and(|e| e.name() == KEY_EXISTS)
+        || match error {
+            Error::DomException(e) => named(e.as_ref()),
+            Error::Unknown(e) => named(e.as_ref()),
+            _ => false,
+        }
+}
+
+/// Whether `batch` only creates documents among `ids` (each with its messages
+/// and conflict) and sets no metadata but the outbox counter: what a creating
+/// write may send with `add` before knowing that its documents are absent.
+fn only_creates(batch: &WriteBatch, ids: &[String]) -> bool {
+    let created: HashSet<&String> = batch.put_docs.iter().map(|d| &d.id).collect();
+    !created.is_empty()
+        && created.iter().all(|id| ids.contains(id))
+        && batch
+            .put_messages
+            .iter()
+            .all(|m| created.contains(&m.doc_id))
+        && batch.put_conflicts.iter().all(|c| created.contains(&c.id))
+        && batch.delete_docs.is_empty()
+        && batch.delete_messages.is_empty()
+        && batch.delete_conflicts.is_empty()
+        && batch.meta.iter().all(|(key, _)| key == META_OUTBOX_SEQ)
+}
+
+/// The read, plan and write of an ordinary transaction.
+async fn read_plan_write<T, E, F>(
+    stores: &Stores<'_>,
+    seqs: &SeqClock,
+    ids: &[String],
+    plan: F,
+    raw: &web_sys::IdbTransaction,
+) -> Result<Planned<T>, E>
+where
+    F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
+    E: From<StoreError>,
+{
+    let (snapshot, records) = stores
+        .read(ids, seqs.next())
+        .await
+        .map_err(|e| cause(raw, e))?;
+    // On `Err`, returning drops the transaction, which aborts it: nothing is written.
+    let (batch, out) = plan(snapshot)?;
+    if batch.is_empty() {
+        return Ok(Planned::Unchanged(out));
+    }
+    seqs.used(&batch);
+    stores
+        .write(batch, records)
+        .await
+        .map_err(|e| cause(raw, e))?;
+    Ok(Planned::Written(out))
+}
+
+/// Commits what was written, or aborts (drops) a transaction that wrote nothing.
+async fn finish<T>(
+    tx: Transaction<'_>,
+    raw: &web_sys::IdbTransaction,
+    planned: Planned<T>,
+) -> Result<T, StoreError> {
+    match planned {
+        Planned::Unchanged(out) => Ok(out),
+        Planned::Written(out) => {
+            tx.commit().await.map_err(|e| cause(raw, store_error(e)))?;
+            Ok(out)
+        }
+    }
+}
+
+/// The transaction's DOM object, kept to read `transaction.error` once
+/// `commit` has consumed `tx`: an abort (a full disk reported at commit, say)
+/// carries its reason only there.
+fn raw_of(tx: &Transaction<'_>) -> web_sys::IdbTransaction {
+    tx.as_sys()
+        .unchecked_ref::<web_sys::IdbTransaction>()
+        .clone()
 }
 
 /// Starts the readwrite transaction of `transact`, asking for `strict`
@@ -135,10 +301,12 @@ fn send(request: Result<VoidRequest, Error>) -> Result<(), StoreError> {
     request.map(drop).map_err(store_error)
 }
 
-/// The object stores of one `transact` transaction.
+/// The object stores of one `transact` transaction, and the hint of stored
+/// ids it keeps up to date.
 struct Stores<'a> {
     docs: ObjectStore<'a>,
     meta: ObjectStore<'a>,
+    known: &'a KnownIds,
 }
 
 /// What the transaction holds of each document it read: the stored record
@@ -146,12 +314,32 @@ struct Stores<'a> {
 type Records = HashMap<String, Option<StoredDoc>>;
 
 impl<'a> Stores<'a> {
-    fn of(tx: &'a Transaction<'_>) -> Result<Self, StoreError> {
+    fn of(tx: &'a Transaction<'_>, known: &'a KnownIds) -> Result<Self, StoreError> {
         let store = |name| tx.object_store(name).map_err(store_error);
         Ok(Self {
             docs: store(DOCS)?,
             meta: store(META)?,
+            known,
         })
+    }
+
+    /// Sends the records of a batch that only creates documents (see
+    /// `only_creates`) with `add`, without waiting: one that exists aborts the
+    /// transaction, which its commit reports.
+    fn create(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut records: Records = batch
+            .put_docs
+            .iter()
+            .map(|d| (d.id.clone(), None))
+            .collect();
+        apply(batch, &mut records)?;
+        for (id, stored) in &mut records {
+            if let Some(stored) = stored {
+                send(self.docs.add(encode_doc(stored)?).primitive())?;
+                self.known.note(id, true);
+            }
+        }
+        Ok(())
     }
 
     /// Reads the records of `ids`: one request each, all sent before the
@@ -185,6 +373,9 @@ impl<'a> Stores<'a> {
         }
         for (id, record) in done {
             let stored = record.as_ref().map(decode_doc).transpose()?;
+            if stored.is_some() {
+                self.known.note(&id, true);
+            }
             records.insert(id, stored);
         }
         Ok(())
@@ -260,8 +451,14 @@ impl<'a> Stores<'a> {
         apply(batch, &mut records)?;
         for id in &touched {
             match records.get_mut(id) {
-                Some(Some(stored)) => send(self.docs.put(encode_doc(stored)?).primitive())?,
-                _ => send(self.docs.delete(id.as_str()).primitive())?,
+                Some(Some(stored)) => {
+                    send(self.docs.put(encode_doc(stored)?).primitive())?;
+                    self.known.note(id, true);
+                }
+                _ => {
+                    send(self.docs.delete(id.as_str()).primitive())?;
+                    self.known.note(id, false);
+                }
             }
         }
         for (key, value) in &meta {

@@ -125,8 +125,8 @@ impl<S: LocalStore> Client<S> {
             local::validate_document(doc, || env.new_id(), self.config.max_document_bytes)?;
         let ctx = self.context(env);
         self.store
-            .transact(std::slice::from_ref(&id), |snapshot| {
-                let (batch, outcome, events) = local::plan_put(&snapshot, &id, body, &ctx);
+            .transact_creating(std::slice::from_ref(&id), |snapshot| {
+                let (batch, outcome, events) = local::plan_put(&snapshot, &id, body.clone(), &ctx);
                 Ok::<_, EngineError>((batch, (outcome, events)))
             })
             .await
@@ -199,18 +199,20 @@ impl<S: LocalStore> Client<S> {
         let message_ids: Vec<String> = items.iter().map(|_| env.new_id()).collect();
         let max_document_bytes = self.config.max_document_bytes;
         let stamp = self.config.stamp();
+        // A plan may run twice (see `transact_creating`): it clones what it
+        // moves into the batch, a small cost beside the requests it saves.
         self.store
-            .transact(&ids, |mut snapshot| {
+            .transact_creating(&ids, |mut snapshot| {
                 let mut batch = crate::store::WriteBatch::default();
                 let mut results = Vec::with_capacity(items.len());
-                for ((id, body), message_id) in items.into_iter().zip(message_ids) {
+                for ((id, body), message_id) in items.iter().zip(&message_ids) {
                     let ctx = WriteContext {
                         now,
-                        message_id,
+                        message_id: message_id.clone(),
                         max_document_bytes,
                         stamp: stamp.clone(),
                     };
-                    let (one, outcome, events) = local::plan_put(&snapshot, &id, body, &ctx);
+                    let (one, outcome, events) = local::plan_put(&snapshot, id, body.clone(), &ctx);
                     snapshot.absorb(&one);
                     batch.extend(one);
                     results.push((outcome, events));

@@ -168,6 +168,22 @@ pub trait LocalStore {
     where
         F: FnOnce(Snapshot) -> Result<(WriteBatch, T), E>,
         E: From<StoreError>;
+
+    /// [`transact`](Self::transact) for a write that usually creates its
+    /// documents (a `put` of a new id): a store may first run `plan` as if
+    /// none of `ids` existed and write that batch without reading, keeping it
+    /// only where the store confirms, in the same transaction, that the
+    /// document was indeed absent (IndexedDB's `add`); where one existed it
+    /// reads that record and runs `plan` again. So `plan` may run twice and
+    /// must depend on its snapshot only. The outcome is the one of
+    /// `transact`; only the number of requests differs.
+    async fn transact_creating<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>
+    where
+        F: FnMut(Snapshot) -> Result<(WriteBatch, T), E>,
+        E: From<StoreError>,
+    {
+        self.transact(ids, plan).await
+    }
 }
 
 /// Several clients over one store, as the tabs of one origin share one
@@ -207,5 +223,13 @@ impl<S: LocalStore> LocalStore for std::rc::Rc<S> {
         E: From<StoreError>,
     {
         (**self).transact(ids, plan).await
+    }
+
+    async fn transact_creating<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>
+    where
+        F: FnMut(Snapshot) -> Result<(WriteBatch, T), E>,
+        E: From<StoreError>,
+    {
+        (**self).transact_creating(ids, plan).await
     }
 }
