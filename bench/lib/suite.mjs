@@ -50,6 +50,7 @@ async function timed(ctx, def) {
 }
 
 function local(ctx, id, title, fn) {
+  const single = fn !== 'writeBulk';
   const name = (c, run) => `${id}-${c}-${run}-${stamp}`;
   const contender = (c, label, extra = {}) => ({
     id: c, label, fn, ...extra,
@@ -59,11 +60,11 @@ function local(ctx, id, title, fn) {
   return timed(ctx, {
     id, title, docs: ctx.n, baseline: 'idb',
     contenders: [
-      contender('tidesync', fn === 'writeSingle' ? 'tidesync put' : 'tidesync putMany'),
-      contender('idb', fn === 'writeSingle' ? 'raw IndexedDB, 1 tx per put' : 'raw IndexedDB, 1 tx'),
+      contender('tidesync', single ? 'tidesync put' : 'tidesync putMany'),
+      contender('idb', single ? 'raw IndexedDB, 1 tx per put' : 'raw IndexedDB, 1 tx'),
       contender('idb-strict', 'raw IndexedDB, strict durability', { diagnostic: true }),
       contender('idb-pattern', "raw IndexedDB, tidesync's request pattern", { diagnostic: true }),
-      contender('pouchdb', fn === 'writeSingle' ? 'PouchDB put' : 'PouchDB bulkDocs'),
+      contender('pouchdb', single ? 'PouchDB put' : 'PouchDB bulkDocs'),
     ],
   });
 }
@@ -180,6 +181,7 @@ async function onCouch(ctx) {
 export async function timedBenchmarks(ctx) {
   const all = [
     ['writes.single', () => local(ctx, 'writes.single', `local writes: ${ctx.n} awaited single puts`, 'writeSingle')],
+    ['writes.update', () => local(ctx, 'writes.update', `local writes: ${ctx.n} awaited single puts over stored documents (updates)`, 'writeUpdate')],
     ['writes.bulk', () => local(ctx, 'writes.bulk', `local writes: ${ctx.n} documents in one bulk write`, 'writeBulk')],
     ['writes.together', () => together(ctx)],
     ['reads.get', () => reads(ctx, 'reads.get', `reads: get of ${ctx.n} ids, each awaited`, 'readGet',

@@ -1,4 +1,5 @@
-// Local benchmarks, run in the page: awaited single writes, one bulk write,
+// Local benchmarks, run in the page: awaited single writes (new documents and
+// updates), one bulk write,
 // reads by id and reads of everything, for each contender adapter. Each call
 // times one run and returns `{ ms }`; set-up and clean-up are not timed.
 import { makeDocs, docId } from './docs.js';
@@ -38,6 +39,28 @@ async function timedWrite(contender, { n, name }, write) {
 /** `n` single writes, each awaited. */
 export function writeSingle(contender, params) {
   return timedWrite(contender, params, (adapter, db, docs) => adapter.putEach(db, docs));
+}
+
+/**
+ * `n` single writes of documents already stored (an edit of each), each
+ * awaited: the database is filled in one bulk write first, untimed, and the
+ * edits start from the documents as the contender returned them (PouchDB needs
+ * their `_rev`).
+ */
+export async function writeUpdate(contender, { n, name }) {
+  const adapter = adapterOf(contender);
+  const db = await adapter.open(name);
+  try {
+    const stored = await adapter.fill(db, makeDocs('doc-', n));
+    const edits = stored.map((doc) => ({ ...doc, score: doc.score + 1 }));
+    const t0 = performance.now();
+    await adapter.putEach(db, edits);
+    const ms = performance.now() - t0;
+    await expectCount(adapter, db, n, `${contender} update`);
+    return { ms };
+  } finally {
+    await adapter.destroy(db);
+  }
 }
 
 /** `n` single writes, all started before any is awaited. */

@@ -20,6 +20,11 @@ export const pouchdb = {
   async putAll(db, docs) {
     checked(await db.bulkDocs(docs));
   },
+  async fill(db, docs) {
+    const results = await db.bulkDocs(docs);
+    checked(results);
+    return docs.map((doc, i) => ({ ...doc, _rev: results[i].rev }));
+  },
   async getEach(db, ids) {
     let found = 0;
     for (const id of ids) {

@@ -32,6 +32,10 @@ export const tidesync = {
   async putAll(db, docs) {
     await db.putMany(docs);
   },
+  async fill(db, docs) {
+    await db.putMany(docs);
+    return docs;
+  },
   async getEach(db, ids) {
     let found = 0;
     for (const id of ids) {
