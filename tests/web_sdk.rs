@@ -5,8 +5,8 @@
 mod support;
 
 use js_sys::Reflect;
-use support::{call, eval, expect_code, get, json, open, open_with, remote_db, unique};
-use wasm_bindgen::JsValue;
+use support::{call, eval, expect_code, get, json, open, open_tuned, open_with, remote_db, unique};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -572,4 +572,50 @@ async fn writes_started_together_all_land_and_a_failing_one_fails_alone() {
     let pending = call(&db, "pendingCount", &[]).await;
     assert_eq!(pending.as_f64(), Some(3.0), "a's two writes coalesced");
     call(&db, "destroy", &[]).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_replay_in_small_batches_and_a_paged_pull_carry_every_document_once() {
+    let remote = remote_db("batches").await;
+    // Batches of 4 (each claimed while the one before is pushed) and pages of
+    // 3 (each fetched while the one before is applied).
+    let tuned = r#""batchSize": 4, "pullPageSize": 3"#;
+    let a = open_tuned(&unique("a"), &remote, tuned).await;
+    let docs: Vec<String> = (0..23)
+        .map(|i| format!(r#"{{"_id": "d{i:02}", "n": {i}}}"#))
+        .collect();
+    call(&a, "putMany", &[json(&format!("[{}]", docs.join(",")))]).await;
+    // An edit made while the replay runs: whichever batch it meets, it lands.
+    let syncing = js_sys::Reflect::get(&a, &"sync".into()).expect("sync");
+    let syncing: js_sys::Function = syncing.into();
+    let first = syncing.call0(&a).expect("sync started");
+    call(&a, "put", &[json(r#"{"_id": "d01", "n": "edited"}"#)]).await;
+    let report = support::await_promise(first).await;
+    assert_eq!(
+        get(&report, "errors")
+            .dyn_into::<js_sys::Array>()
+            .map(|e| e.length())
+            .ok(),
+        Some(0)
+    );
+    call(&a, "sync", &[]).await;
+    assert_eq!(call(&a, "pendingCount", &[]).await.as_f64(), Some(0.0));
+
+    let b = open_tuned(&unique("b"), &remote, tuned).await;
+    let report = call(&b, "sync", &[]).await;
+    assert_eq!(get(&report, "pulled").as_f64(), Some(23.0));
+    for i in 0..23 {
+        let id = format!("d{i:02}");
+        let doc = call(&b, "get", &[id.as_str().into()]).await;
+        let rev = get(&doc, "_rev").as_string().unwrap_or_default();
+        if i == 1 {
+            assert_eq!(get(&doc, "n").as_string().as_deref(), Some("edited"));
+        } else {
+            assert_eq!(get(&doc, "n").as_f64(), Some(f64::from(i)), "{id}");
+            assert!(rev.starts_with("1-"), "{id} was written once: {rev}");
+        }
+    }
+    let all_a = js_sys::JSON::stringify(&call(&a, "all", &[]).await).ok();
+    let all_b = js_sys::JSON::stringify(&call(&b, "all", &[]).await).ok();
+    assert_eq!(all_a, all_b);
 }

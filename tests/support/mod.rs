@@ -91,11 +91,22 @@ pub async fn await_promise(value: JsValue) -> JsValue {
 /// Opens a database syncing with `remote` only when the test calls `sync()`
 /// (automatic sync off, so reports are deterministic).
 pub async fn open(name: &str, remote: &str) -> JsValue {
+    open_tuned(name, remote, "").await
+}
+
+/// Like [`open`], with more options: `extra` is JSON members to add, such as
+/// `"batchSize": 4`.
+pub async fn open_tuned(name: &str, remote: &str, extra: &str) -> JsValue {
     let headers = app_auth()
         .map(|auth| format!(r#", "headers": {{"Authorization": "{auth}"}}"#))
         .unwrap_or_default();
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(", {extra}")
+    };
     open_with(&format!(
-        r#"{{"name": "{name}", "remote": "{remote}", "live": false{headers}}}"#
+        r#"{{"name": "{name}", "remote": "{remote}", "live": false{headers}{extra}}}"#
     ))
     .await
 }

@@ -17,7 +17,7 @@ use crate::{
     protocol::wire::Seq,
     store::{DocQuery, LocalStore, META_CHECKPOINT},
     sync::{
-        plan::{Applied, ApplyContext},
+        plan::{Applied, ApplyContext, Plan},
         session::{Step, SyncSession},
         SyncConfig, SyncReport,
     },
@@ -356,21 +356,23 @@ impl<S: LocalStore> Client<S> {
                     session.on_response(response)
                 }
                 Step::Apply(plan) => {
-                    let ids = plan.ids();
-                    let ctx = ApplyContext {
-                        now: env.now(),
-                        policy: &self.config.conflicts,
-                        stamp: &stamp,
-                        new_id: &new_id,
-                    };
-                    let applied: Applied = self
-                        .store
-                        .transact(&ids, |snapshot| {
-                            Ok::<_, EngineError>(plan.apply_with(snapshot, &ctx))
-                        })
-                        .await?;
+                    let applied = self.apply_plan(plan, env, &stamp, &new_id).await?;
                     requeued |= applied.requeued;
                     let next = session.on_applied(&applied);
+                    if !applied.events.is_empty() {
+                        emit(applied.events);
+                    }
+                    next
+                }
+                Step::ApplyAndSend(plan, request) => {
+                    let (applied, response) = futures::future::join(
+                        self.apply_plan(plan, env, &stamp, &new_id),
+                        transport.send(request),
+                    )
+                    .await;
+                    let applied = applied?;
+                    requeued |= applied.requeued;
+                    let next = session.on_applied_and_response(&applied, response);
                     if !applied.events.is_empty() {
                         emit(applied.events);
                     }
@@ -379,6 +381,28 @@ impl<S: LocalStore> Client<S> {
                 Step::Done(report) => return Ok((report, session.remote_ready(), requeued)),
             };
         }
+    }
+
+    /// Runs one plan of the cycle in one store transaction.
+    async fn apply_plan(
+        &self,
+        plan: Plan,
+        env: &impl Environment,
+        stamp: &Stamp,
+        new_id: &dyn Fn() -> String,
+    ) -> Result<Applied, EngineError> {
+        let ids = plan.ids();
+        let ctx = ApplyContext {
+            now: env.now(),
+            policy: &self.config.conflicts,
+            stamp,
+            new_id,
+        };
+        self.store
+            .transact(&ids, |snapshot| {
+                Ok::<_, EngineError>(plan.apply_with(snapshot, &ctx))
+            })
+            .await
     }
 }
 

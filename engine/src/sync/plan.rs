@@ -61,6 +61,9 @@ pub enum PushResult {
     Reject(RejectReason),
     /// Not settled (network, 5xx): stays queued with the error.
     Retry(String),
+    /// Claimed but never sent (the push before it failed): back in the queue
+    /// as it was, with no copy of a push that never happened.
+    Unsent,
 }
 
 /// One atomic step of the cycle.

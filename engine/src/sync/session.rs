@@ -2,19 +2,20 @@
 //! answers, doing no I/O itself. The edge's driver loops:
 //! `step = session.start()`, perform the step, feed the result back.
 
+mod pipeline;
 mod pushed;
 
 use std::collections::{HashMap, VecDeque};
 
 use super::{
-    answers::{post, protocol_issue, server_issue, transport_issue},
+    answers::{protocol_issue, server_issue, transport_issue},
     plan::{Applied, Plan, PushResult},
     SyncConfig, SyncIssue, SyncReport,
 };
 use crate::{
     http::{HttpRequest, HttpResponse, Method, TransportError},
     outbox::{MessageState, OutboxMessage},
-    protocol::wire::{BulkDocsRequest, ChangeRow, ChangesResponse, Seq},
+    protocol::wire::{ChangeRow, ChangesResponse, Seq},
     Revision,
 };
 
@@ -34,6 +35,12 @@ pub enum Step {
     /// Run the plan in one store transaction, emit its events after commit, then
     /// call [`SyncSession::on_applied`].
     Apply(Plan),
+    /// Run the plan (as [`Step::Apply`]) and send the request (as
+    /// [`Step::Send`]) at the same time, then call
+    /// [`SyncSession::on_applied_and_response`] with both: the next page of a
+    /// pull is on its way while the store applies this one, so the network
+    /// and the store no longer wait for each other.
+    ApplyAndSend(Plan, HttpRequest),
     /// The cycle is over.
     Done(SyncReport),
 }
@@ -74,6 +81,9 @@ pub struct SyncSession {
     /// pull that follows skips these rows (the local records hold them
     /// already) instead of reading each record to find out.
     acked: HashMap<String, Revision>,
+    /// The batch claimed while the one before it was being pushed (see
+    /// `pipeline`): pushed as soon as that one is settled.
+    next_claimed: Vec<OutboxMessage>,
 }
 
 impl SyncSession {
@@ -99,6 +109,7 @@ impl SyncSession {
             remote_ok,
             unread: VecDeque::new(),
             acked: HashMap::new(),
+            next_claimed: Vec::new(),
         }
     }
 
@@ -141,6 +152,31 @@ impl SyncSession {
     /// Picks the next batch from `messages` (read after the cursor, in queue
     /// order), keeping the rest for the batches after it.
     fn pick(&mut self, mut messages: VecDeque<OutboxMessage>) -> Step {
+        let scanned = messages.len();
+        let batch = self.take_batch(&mut messages, &[]);
+        if batch.is_empty() {
+            if scanned > 0 {
+                return self.load_outbox();
+            }
+            if std::mem::take(&mut self.pass_claimed) {
+                self.cursor = None;
+                return self.load_outbox();
+            }
+            return self.pull();
+        }
+        self.unread = messages;
+        Step::Apply(Plan::Claim(batch))
+    }
+
+    /// Takes the next batch off the front of `messages`, moving the cursor
+    /// past what it consumed. It stops before a second message of one
+    /// document (a later one waits for the earlier one's revision), and
+    /// before a message of a document in `busy` (a batch still in flight).
+    fn take_batch(
+        &mut self,
+        messages: &mut VecDeque<OutboxMessage>,
+        busy: &[OutboxMessage],
+    ) -> Vec<OutboxMessage> {
         let mut batch = Vec::new();
         let mut bytes = 0;
         let max_docs = if self.one_at_a_time {
@@ -148,16 +184,14 @@ impl SyncSession {
         } else {
             self.config.batch_docs.max(1)
         };
-        let scanned = messages.len();
         while let Some(message) = messages.pop_front() {
             let full = batch.len() >= max_docs
                 || (!batch.is_empty() && bytes + message.wire_len() > self.config.batch_bytes);
-            // One message per document per batch: a later one waits for the
-            // earlier one's revision.
-            let same_doc = batch
+            let waits = batch
                 .iter()
+                .chain(busy)
                 .any(|m: &OutboxMessage| m.doc_id == message.doc_id);
-            if full || same_doc {
+            if full || waits {
                 messages.push_front(message);
                 break;
             }
@@ -170,19 +204,10 @@ impl SyncSession {
             bytes += message.wire_len();
             batch.push(message);
         }
-        if batch.is_empty() {
-            if scanned > 0 {
-                return self.load_outbox();
-            }
-            if std::mem::take(&mut self.pass_claimed) {
-                self.cursor = None;
-                return self.load_outbox();
-            }
-            return self.pull();
+        if !batch.is_empty() {
+            self.pass_claimed = true;
         }
-        self.pass_claimed = true;
-        self.unread = messages;
-        Step::Apply(Plan::Claim(batch))
+        batch
     }
 
     /// Takes the result of a [`Step::Apply`].
@@ -200,16 +225,12 @@ impl SyncSession {
             });
         }
         match self.phase {
-            Phase::Settling if !applied.claimed.is_empty() => {
-                let docs = applied.claimed.iter().map(OutboxMessage::to_wire).collect();
-                let body = BulkDocsRequest {
-                    docs,
-                    new_edits: true,
-                };
-                self.phase = Phase::Push(applied.claimed.clone());
-                Step::Send(post("_bulk_docs", &body))
-            }
+            Phase::Settling if !applied.claimed.is_empty() => self.push(applied.claimed.clone()),
             Phase::Settling if self.failed => self.finish(),
+            Phase::Settling if !self.next_claimed.is_empty() => {
+                let batch = std::mem::take(&mut self.next_claimed);
+                self.push(batch)
+            }
             Phase::Settling => self.load_outbox(),
             Phase::Pull => {
                 if self.page_len < self.config.pull_page {
@@ -224,6 +245,11 @@ impl SyncSession {
 
     fn pull(&mut self) -> Step {
         self.phase = Phase::Pull;
+        Step::Send(self.pull_request())
+    }
+
+    /// The `_changes` request for the page after `since`.
+    fn pull_request(&self) -> HttpRequest {
         let mut request = HttpRequest::new(Method::Get, "_changes");
         if let Some(since) = &self.since {
             request.query.push(("since".into(), since.to_query()));
@@ -232,7 +258,27 @@ impl SyncSession {
             .query
             .push(("limit".into(), self.config.pull_page.to_string()));
         request.query.push(("include_docs".into(), "true".into()));
-        Step::Send(request)
+        request
+    }
+
+    /// Takes the results of a [`Step::ApplyAndSend`]: the plan's, as
+    /// [`on_applied`](Self::on_applied) would, then the answer, as
+    /// [`on_response`](Self::on_response) would, unless the cycle ended
+    /// meanwhile (the answer is then dropped).
+    pub fn on_applied_and_response(
+        &mut self,
+        applied: &Applied,
+        response: Result<HttpResponse, TransportError>,
+    ) -> Step {
+        if matches!(self.phase, Phase::Push(_)) {
+            // The next batch was claimed while this one was pushed.
+            return self.on_claimed_during_push(applied, response);
+        }
+        match self.on_applied(applied) {
+            // The request the session asks for now is the one already sent.
+            Step::Send(_) => self.on_response(response),
+            other => other,
+        }
     }
 
     fn finish(&mut self) -> Step {
@@ -244,13 +290,16 @@ impl SyncSession {
     fn fail(&mut self, issue: SyncIssue, retry: Vec<OutboxMessage>) -> Step {
         self.report.errors.push(issue.clone());
         self.failed = true;
-        if retry.is_empty() {
+        let unsent = std::mem::take(&mut self.next_claimed);
+        if retry.is_empty() && unsent.is_empty() {
             return self.finish();
         }
         self.phase = Phase::Settling;
+        // A batch claimed behind the failed one goes back to the queue too.
         let results = retry
             .into_iter()
             .map(|m| (m, PushResult::Retry(issue.message.clone())))
+            .chain(unsent.into_iter().map(|m| (m, PushResult::Unsent)))
             .collect();
         Step::Apply(Plan::Settle(results))
     }
@@ -314,10 +363,16 @@ impl SyncSession {
         if !self.acked.is_empty() {
             rows.retain(|row| !self.pushed_here(row));
         }
-        Step::Apply(Plan::PullPage {
+        let plan = Plan::PullPage {
             rows,
             last_seq: page.last_seq,
-        })
+        };
+        if self.page_len >= self.config.pull_page.max(1) {
+            // A full page: there may be more, so fetch the next one meanwhile.
+            Step::ApplyAndSend(plan, self.pull_request())
+        } else {
+            Step::Apply(plan)
+        }
     }
 
     /// True for a change that is this cycle's own push coming back: its only

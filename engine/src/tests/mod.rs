@@ -5,6 +5,7 @@ mod device;
 mod fake_server;
 mod invariants;
 mod merge_cases;
+mod pipeline;
 mod resolution_edges;
 mod resolution_flows;
 mod session_steps;

@@ -25,9 +25,12 @@ impl SyncSession {
                 self.unread.clear();
                 self.cursor = batch.first().and_then(|m| m.seq.checked_sub(1));
                 self.phase = Phase::Settling;
+                // The batch claimed behind it is read again one at a time too.
+                let unsent = std::mem::take(&mut self.next_claimed);
                 let results = batch
                     .into_iter()
                     .map(|m| (m, PushResult::Retry("isolating a refused batch".into())))
+                    .chain(unsent.into_iter().map(|m| (m, PushResult::Unsent)))
                     .collect();
                 return Step::Apply(Plan::Settle(results));
             }

@@ -49,6 +49,11 @@ impl Work<'_> {
             }
             PushResult::Conflict(remote) => self.push_conflict(&sent, remote),
             PushResult::Reject(reason) => self.reject(&current, &pushed, reason),
+            PushResult::Unsent => self.put_message(OutboxMessage {
+                state: MessageState::Queued,
+                attempts: current.attempts.saturating_sub(1),
+                ..current
+            }),
             PushResult::Retry(error) => {
                 // The request may have reached the server: keep a copy of what
                 // it carried so a replay recognises it even if edited since.
