@@ -8,10 +8,7 @@
 //! event loop with no request pending, so between `begin_write` and `commit`
 //! nothing is awaited but this transaction's own requests.
 
-use std::{
-    cell::{Cell, RefCell},
-    collections::{BTreeSet, HashMap, HashSet},
-};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use indexed_db_futures::{
     database::Database,
@@ -27,7 +24,13 @@ use tidesync_engine::{
     error::StoreError,
     store::{Snapshot, WriteBatch, META_OUTBOX_SEQ},
 };
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
+
+mod creating;
+mod seqs;
+
+pub(super) use creating::{transact_creating, KnownIds};
+pub(super) use seqs::SeqClock;
 
 use super::{
     error::{begin_error, from_dom, store_error},
@@ -38,70 +41,6 @@ use super::{
 /// From how many documents a transaction lists the stored ids in their range
 /// before reading them: below it, reading each is as quick.
 const KEY_LISTING_FROM: usize = 16;
-
-/// Outbox sequence numbers drawn from the clock: `Date.now() × 1024`, and
-/// above the last one this tab used. Tabs share the database but not a
-/// counter, and a stored counter would cost every write a read and a write;
-/// clock-based numbers keep the queue in time order across tabs, and the
-/// engine keeps each document's versions increasing whatever the clocks say.
-/// They stay below 2^53 (exact as IndexedDB keys) for two more centuries.
-#[derive(Debug, Default)]
-pub(super) struct SeqClock {
-    last: Cell<u64>,
-}
-
-impl SeqClock {
-    fn next(&self) -> u64 {
-        let now = (js_sys::Date::now().max(0.0) as u64).saturating_mul(1024);
-        now.max(self.last.get() + 1)
-    }
-
-    /// Remembers the numbers a batch uses (its `META_OUTBOX_SEQ`), before its
-    /// commit: a number skipped because the commit failed is harmless.
-    fn used(&self, batch: &WriteBatch) {
-        for (key, value) in &batch.meta {
-            if let (true, Some(next)) = (key == META_OUTBOX_SEQ, value.as_u64()) {
-                self.last.set(self.last.get().max(next.saturating_sub(1)));
-            }
-        }
-    }
-}
-
-/// Below this many documents, a creating write (`transact_creating`) adds its
-/// records without reading them first; from it on, the key listing of `load`
-/// costs one request whatever the number, and a failed `add` costs one each.
-const CREATE_WITHOUT_READ_BELOW: usize = KEY_LISTING_FROM;
-
-/// The ids this tab has seen stored, so that a `put` of one of them reads its
-/// record instead of first trying to create it. A hint only, never trusted for
-/// correctness (another tab may create or delete a record at any time): a
-/// wrong guess costs one failed request. Bounded; it starts over when full.
-#[derive(Debug, Default)]
-pub(super) struct KnownIds {
-    ids: RefCell<HashSet<String>>,
-}
-
-impl KnownIds {
-    /// How many ids the hint holds at most.
-    const CAPACITY: usize = 65_536;
-
-    fn contains(&self, id: &str) -> bool {
-        self.ids.borrow().contains(id)
-    }
-
-    /// Notes that `id` is stored (`true`) or not.
-    pub(super) fn note(&self, id: &str, stored: bool) {
-        let mut ids = self.ids.borrow_mut();
-        if !stored {
-            ids.remove(id);
-        } else if !ids.contains(id) {
-            if ids.len() >= Self::CAPACITY {
-                ids.clear();
-            }
-            ids.insert(id.to_owned());
-        }
-    }
-}
 
 /// What a transaction's plan came to: written (commit it) or nothing to write
 /// (abort it, which skips waiting for a commit).
@@ -129,96 +68,6 @@ where
         read_plan_write(&stores, seqs, ids, plan, &raw).await?
     };
     Ok(finish(tx, &raw, planned).await?)
-}
-
-/// The `DOMException` name of an `add` whose key exists.
-const KEY_EXISTS: &str = "ConstraintError";
-
-/// [`LocalStore::transact_creating`](tidesync_engine::store::LocalStore::transact_creating)
-/// on IndexedDB. For a few ids none of which this tab has seen stored, `plan`
-/// runs first on an empty snapshot, and its records go out with `add` and the
-/// commit right behind them, so the write costs one round trip to the storage
-/// process and no read. IndexedDB refuses an `add` whose key exists, inside
-/// the transaction, so no other tab can create the document between the check
-/// and the write; the refusal aborts the whole transaction, and the write is
-/// done again the ordinary way (read, plan, write). When the first plan fails
-/// or writes beyond its ids, it is an ordinary `transact` from the start.
-pub(super) async fn transact_creating<T, E, F>(
-    db: &Database,
-    seqs: &SeqClock,
-    known: &KnownIds,
-    ids: &[String],
-    mut plan: F,
-) -> Result<T, E>
-where
-    F: FnMut(Snapshot) -> Result<(WriteBatch, T), E>,
-    E: From<StoreError>,
-{
-    let guessable = !ids.is_empty()
-        && ids.len() < CREATE_WITHOUT_READ_BELOW
-        && !ids.iter().any(|id| known.contains(id));
-    if !guessable {
-        return transact(db, seqs, known, ids, plan).await;
-    }
-    let guess = Snapshot {
-        next_seq: seqs.next(),
-        ..Snapshot::default()
-    };
-    let (batch, out) = match plan(guess) {
-        Ok((batch, out)) if only_creates(&batch, ids) => (batch, out),
-        _ => return transact(db, seqs, known, ids, plan).await,
-    };
-    let tx = begin_write(db)?;
-    let raw = raw_of(&tx);
-    seqs.used(&batch);
-    Stores::of(&tx, known)
-        .and_then(|stores| stores.create(batch))
-        .map_err(|e| cause(&raw, e))?;
-    match tx.commit().await {
-        Ok(()) => Ok(out),
-        Err(error) if key_exists(&raw, &error) => {
-            // One existed (another tab's, or one this tab never saw).
-            for id in ids {
-                known.note(id, true);
-            }
-            transact(db, seqs, known, ids, plan).await
-        }
-        Err(error) => Err(cause(&raw, store_error(error)).into()),
-    }
-}
-
-/// Whether a creating transaction failed because a key it added exists: the
-/// transaction's error says so, or the failed request's when the commit
-/// reports that one first.
-fn key_exists(raw: &web_sys::IdbTransaction, error: &Error) -> bool {
-    let named = |e: &JsValue| {
-        e.dyn_ref::<web_sys::DomException>()
-            .is_some_and(|e| e.name() == KEY_EXISTS)
-    };
-    raw.error().is_some_and(|e| e.name() == KEY_EXISTS)
-        || match error {
-            Error::DomException(e) => named(e.as_ref()),
-            Error::Unknown(e) => named(e.as_ref()),
-            _ => false,
-        }
-}
-
-/// Whether `batch` only creates documents among `ids` (each with its messages
-/// and conflict) and sets no metadata but the outbox counter: what a creating
-/// write may send with `add` before knowing that its documents are absent.
-fn only_creates(batch: &WriteBatch, ids: &[String]) -> bool {
-    let created: HashSet<&String> = batch.put_docs.iter().map(|d| &d.id).collect();
-    !created.is_empty()
-        && created.iter().all(|id| ids.contains(id))
-        && batch
-            .put_messages
-            .iter()
-            .all(|m| created.contains(&m.doc_id))
-        && batch.put_conflicts.iter().all(|c| created.contains(&c.id))
-        && batch.delete_docs.is_empty()
-        && batch.delete_messages.is_empty()
-        && batch.delete_conflicts.is_empty()
-        && batch.meta.iter().all(|(key, _)| key == META_OUTBOX_SEQ)
 }
 
 /// The read, plan and write of an ordinary transaction.
@@ -321,25 +170,6 @@ impl<'a> Stores<'a> {
             meta: store(META)?,
             known,
         })
-    }
-
-    /// Sends the records of a batch that only creates documents (see
-    /// `only_creates`) with `add`, without waiting: one that exists aborts the
-    /// transaction, which its commit reports.
-    fn create(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        let mut records: Records = batch
-            .put_docs
-            .iter()
-            .map(|d| (d.id.clone(), None))
-            .collect();
-        apply(batch, &mut records)?;
-        for (id, stored) in &mut records {
-            if let Some(stored) = stored {
-                send(self.docs.add(encode_doc(stored)?).primitive())?;
-                self.known.note(id, true);
-            }
-        }
-        Ok(())
     }
 
     /// Reads the records of `ids`: one request each, all sent before the

@@ -19,14 +19,22 @@ use crate::{
     sync::SyncConfig,
 };
 
-fn batches_of_two() -> Device {
-    Device::with_config(ClientConfig {
+/// A device pushing batches of two, holding seven offline writes `d0`..`d6`
+/// (`n` = 0..6).
+fn seven_offline_writes() -> Device {
+    let device = Device::with_config(ClientConfig {
         sync: SyncConfig {
             batch_docs: 2,
             ..SyncConfig::default()
         },
         ..ClientConfig::default()
-    })
+    });
+    for i in 0..7 {
+        device
+            .put(json!({"_id": format!("d{i}"), "n": i}))
+            .expect("put");
+    }
+    device
 }
 
 /// A transport that edits documents while the first push is on the wire:
@@ -60,12 +68,7 @@ impl Transport for EditDuringFirstPush<'_> {
 #[test]
 fn batches_claimed_while_the_one_before_is_pushed_lose_no_edit() {
     let server = FakeServer::new();
-    let device = batches_of_two();
-    for i in 0..7 {
-        device
-            .put(json!({"_id": format!("d{i}"), "n": i}))
-            .expect("put");
-    }
+    let device = seven_offline_writes();
     let transport = EditDuringFirstPush {
         server: &server,
         device: &device,
@@ -94,12 +97,7 @@ fn batches_claimed_while_the_one_before_is_pushed_lose_no_edit() {
 #[test]
 fn a_failed_push_returns_its_batch_and_the_one_claimed_beside_it() {
     let server = FakeServer::new();
-    let device = batches_of_two();
-    for i in 0..7 {
-        device
-            .put(json!({"_id": format!("d{i}"), "n": i}))
-            .expect("put");
-    }
+    let device = seven_offline_writes();
     // The first push lands, the second never reaches the server.
     server.fault("_bulk_docs", Fault::Pass);
     server.fault("_bulk_docs", Fault::Offline);
