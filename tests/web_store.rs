@@ -570,6 +570,50 @@ async fn a_creating_write_finds_what_another_tab_stored() {
     b.close();
 }
 
+/// The `n` that `counting_plan` stored in `id`.
+async fn count(store: &IdbStore, id: &str) -> Option<Value> {
+    let doc = store.get_doc(id).await.expect("read");
+    doc.and_then(|d| d.local.get("n").cloned())
+}
+
+#[wasm_bindgen_test]
+async fn an_update_planned_before_its_read_never_loses_another_tabs_write() {
+    let name = unique_name();
+    let (a, b) = (open(&name).await, open(&name).await);
+    let ids = ["c".to_owned()];
+    // `a` creates, then updates what it wrote (planned before its read).
+    for expected in 1..=2 {
+        let n = a
+            .transact_creating(&ids, conformance::counting_plan("c"))
+            .await;
+        assert_eq!(n, Ok(expected));
+    }
+    // `b` updates behind `a`'s back.
+    let n = b
+        .transact_creating(&ids, conformance::counting_plan("c"))
+        .await;
+    assert_eq!(n, Ok(3));
+    // `a`'s next update was planned against n = 2: it finds n = 3 stored,
+    // writes nothing, and counts again from what is stored.
+    let n = a
+        .transact_creating(&ids, conformance::counting_plan("c"))
+        .await;
+    assert_eq!(n, Ok(4));
+    assert_eq!(count(&b, "c").await, Some(json!(4)));
+    // Both at once: one after the other, whichever goes first.
+    let (first, second) = futures::join!(
+        a.transact_creating(&ids, conformance::counting_plan("c")),
+        b.transact_creating(&ids, conformance::counting_plan("c")),
+    );
+    let mut counts = vec![first.expect("a"), second.expect("b")];
+    counts.sort_unstable();
+    assert_eq!(counts, vec![5, 6]);
+    assert_eq!(count(&a, "c").await, Some(json!(6)));
+    assert_eq!(a.outbox_len().await, Ok(6));
+    a.close();
+    b.close();
+}
+
 #[wasm_bindgen_test]
 async fn an_undecodable_record_is_corrupt() {
     let name = unique_name();

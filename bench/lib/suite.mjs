@@ -182,6 +182,7 @@ export async function timedBenchmarks(ctx) {
   const all = [
     ['writes.single', () => local(ctx, 'writes.single', `local writes: ${ctx.n} awaited single puts`, 'writeSingle')],
     ['writes.update', () => local(ctx, 'writes.update', `local writes: ${ctx.n} awaited single puts over stored documents (updates)`, 'writeUpdate')],
+    ['writes.edit', () => local(ctx, 'writes.edit', `local writes: ${ctx.n} awaited single puts cycling over 20 stored documents (edits)`, 'writeEdit')],
     ['writes.bulk', () => local(ctx, 'writes.bulk', `local writes: ${ctx.n} documents in one bulk write`, 'writeBulk')],
     ['writes.together', () => together(ctx)],
     ['reads.get', () => reads(ctx, 'reads.get', `reads: get of ${ctx.n} ids, each awaited`, 'readGet',

@@ -2,7 +2,9 @@
 // requests tidesync issues per write (one strict readwrite transaction over
 // the `docs` and `meta` stores; for fewer than 16 documents none of which this
 // page has seen stored, an `add` of each record and the commit right behind,
-// no read; otherwise a read of each document's record, or for 16 documents
+// no read; for fewer than 16 documents whose record text the page wrote last,
+// the reads and the writes sent together and the commit once the reads show
+// the records unchanged; otherwise a read of each document's record, or for 16 documents
 // and more one listing of the stored keys in their range, then a `put` of
 // each record. A record holds the document and its outbox message as one
 // JSON string, the message's body stored once with the document's, and the
@@ -14,8 +16,45 @@ import { request, done } from './idb.js';
 
 const STORES = ['docs', 'meta'];
 let last = 0;
-// The ids this page has stored, by database (tidesync's hint of the same name).
+// The ids this page has stored, by database (tidesync's hint of the same name),
+// and the text of the records it wrote last (at most 512 per database).
 const known = new Map();
+const texts = new Map();
+
+function remember(db, rec) {
+  if (!texts.has(db.name)) texts.set(db.name, new Map());
+  const mine = texts.get(db.name);
+  if (mine.size >= 512 && !mine.has(rec.id)) mine.clear();
+  mine.set(rec.id, rec.json);
+}
+
+// The writes of `docs` sent behind the reads of their records, committed if
+// each record is still the text this page wrote last; false when one is not.
+function writeUnchanged(db, docs, expected) {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(STORES, 'readwrite', { durability: 'strict' });
+    const store = tx.objectStore('docs');
+    let unchanged = true;
+    let left = docs.length;
+    docs.forEach((doc, i) => {
+      const read = store.get(doc._id);
+      read.onsuccess = () => {
+        if (!read.result || read.result.json !== expected[i]) unchanged = false;
+        left -= 1;
+        if (left === 0) (unchanged ? tx.commit() : tx.abort());
+      };
+    });
+    let seq = Math.max(Date.now() * 1024, last + 1);
+    const written = docs.map((doc) => record(doc, seq++));
+    last = seq - 1;
+    for (const rec of written) store.put(rec);
+    tx.oncomplete = () => {
+      for (const rec of written) remember(db, rec);
+      resolve(true);
+    };
+    tx.onabort = () => (unchanged ? reject(tx.error) : resolve(false));
+  });
+}
 
 // The record of `doc` as a new pending document with its outbox message.
 function record(doc, seq) {
@@ -30,12 +69,19 @@ function record(doc, seq) {
 async function writeBatch(db, docs) {
   if (!known.has(db.name)) known.set(db.name, new Set());
   const seen = known.get(db.name);
+  const mine = texts.get(db.name);
+  const expected = docs.map((doc) => mine?.get(doc._id));
+  if (docs.length < 16 && expected.every((text) => text !== undefined)) {
+    if (await writeUnchanged(db, docs, expected)) return undefined;
+  }
   const tx = db.transaction(STORES, 'readwrite', { durability: 'strict' });
   const store = tx.objectStore('docs');
   if (docs.length < 16 && !docs.some((doc) => seen.has(doc._id))) {
     let seq = Math.max(Date.now() * 1024, last + 1);
     for (const doc of docs) {
-      store.add(record(doc, seq));
+      const rec = record(doc, seq);
+      store.add(rec);
+      remember(db, rec);
       seen.add(doc._id);
       last = seq;
       seq++;
@@ -54,7 +100,9 @@ async function writeBatch(db, docs) {
   }
   let seq = Math.max(Date.now() * 1024, last + 1);
   for (const doc of docs) {
-    store.put(record(doc, seq));
+    const rec = record(doc, seq);
+    store.put(rec);
+    remember(db, rec);
     last = seq;
     seq++;
   }
@@ -78,6 +126,10 @@ export const idbPattern = {
   },
   putAll(db, docs) {
     return writeBatch(db, docs);
+  },
+  async edit(db, doc) {
+    await writeBatch(db, [doc]);
+    return doc;
   },
   async fill(db, docs) {
     await writeBatch(db, docs);

@@ -1,5 +1,5 @@
 // Local benchmarks, run in the page: awaited single writes (new documents and
-// updates), one bulk write,
+// updates, and edits of a few documents again and again), one bulk write,
 // reads by id and reads of everything, for each contender adapter. Each call
 // times one run and returns `{ ms }`; set-up and clean-up are not timed.
 import { makeDocs, docId } from './docs.js';
@@ -57,6 +57,30 @@ export async function writeUpdate(contender, { n, name }) {
     await adapter.putEach(db, edits);
     const ms = performance.now() - t0;
     await expectCount(adapter, db, n, `${contender} update`);
+    return { ms };
+  } finally {
+    await adapter.destroy(db);
+  }
+}
+
+/**
+ * `n` awaited single writes cycling over 20 stored documents: an app saving
+ * the few documents its user is editing, again and again. Each contender's
+ * `edit` returns the document as the next edit starts from (PouchDB's with
+ * its new `_rev`).
+ */
+export async function writeEdit(contender, { n, name }) {
+  const adapter = adapterOf(contender);
+  const db = await adapter.open(name);
+  try {
+    const docs = await adapter.fill(db, makeDocs('doc-', 20));
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const k = i % docs.length;
+      docs[k] = await adapter.edit(db, { ...docs[k], score: i });
+    }
+    const ms = performance.now() - t0;
+    await expectCount(adapter, db, docs.length, `${contender} edit`);
     return { ms };
   } finally {
     await adapter.destroy(db);

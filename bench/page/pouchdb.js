@@ -20,6 +20,10 @@ export const pouchdb = {
   async putAll(db, docs) {
     checked(await db.bulkDocs(docs));
   },
+  async edit(db, doc) {
+    const { rev } = await db.put(doc);
+    return { ...doc, _rev: rev };
+  },
   async fill(db, docs) {
     const results = await db.bulkDocs(docs);
     checked(results);

@@ -39,6 +39,11 @@ function adapter(durability) {
       for (const doc of docs) store.put(doc);
       await done(tx);
     },
+    /** Writes one edited document in its own transaction; returns it. */
+    async edit(db, doc) {
+      await this.putEach(db, [doc]);
+      return doc;
+    },
     /** Stores `docs` in one transaction; returns them as an app would edit them. */
     async fill(db, docs) {
       await this.putAll(db, docs);

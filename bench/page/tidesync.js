@@ -32,6 +32,10 @@ export const tidesync = {
   async putAll(db, docs) {
     await db.putMany(docs);
   },
+  async edit(db, doc) {
+    await db.put(doc);
+    return doc;
+  },
   async fill(db, docs) {
     await db.putMany(docs);
     return docs;

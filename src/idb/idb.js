@@ -1,6 +1,6 @@
 // IndexedDB work done on the JavaScript side, in one module so that a page
 // loads one file for it: record shapes, the reads outside `transact`, the
-// schema v2 migration, and deleting a database. Each section says which Rust
+// updates planned before their read, the schema v2 migration, and deleting a database. Each section says which Rust
 // module calls it.
 //
 // Keep the package's JavaScript snippets few (four today): the server of
@@ -110,6 +110,46 @@ export function readAfter(db, store, index, after, count) {
 // How many entries `index` holds.
 export function countIndex(db, store, index) {
   return read(db, store, index, (source) => source.count());
+}
+
+// ---- Updates planned before their read (transact/updating.rs) ----
+// Writes `records` to `store` in one readwrite transaction, provided the
+// stored record of each of `keys` still has the `json` text in `expected`
+// (what the write was planned against). The reads and the writes go out
+// together; once the reads are checked the transaction is committed, or
+// aborted when one differed, which undoes the writes. Resolves true once
+// committed, false when a record differed; rejects on any other failure.
+export function putIfUnchanged(db, store, keys, expected, records) {
+  return new Promise((resolve, reject) => {
+    let tx;
+    try {
+      tx = db.transaction(store, "readwrite", { durability: "strict" });
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    const docs = tx.objectStore(store);
+    let unchanged = true;
+    let left = keys.length;
+    keys.forEach((key, index) => {
+      const read = docs.get(key);
+      read.onsuccess = () => {
+        const record = read.result;
+        if (!record || record.json !== expected[index]) unchanged = false;
+        left -= 1;
+        if (left === 0) {
+          if (unchanged) tx.commit();
+          else tx.abort();
+        }
+      };
+    });
+    for (const record of records) docs.put(record);
+    tx.oncomplete = () => resolve(true);
+    tx.onabort = () => {
+      if (unchanged) reject(tx.error || new DOMException("transaction aborted", "AbortError"));
+      else resolve(false);
+    };
+  });
 }
 
 // ---- Migration to schema v2 (schema.rs) ----

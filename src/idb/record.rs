@@ -36,7 +36,7 @@ extern "C" {
 /// v3): `base_is_local` stands for a base equal to the local body (a synced
 /// document), `local_bodies` lists the messages whose body is the local body
 /// (a pending write) and `local_sent` those whose in-flight copy is. Values of this type always hold every body; only
-/// [`encode_doc`] and [`decode_doc`] see the shared form.
+/// [`encode_doc_text`] and [`decode_doc`] see the shared form.
 ///
 /// This is the stored type, apart from the engine's: a change to the model
 /// must not change what is on disk without a migration.
@@ -168,13 +168,19 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
 
 /// `{id, status, q?, json}`: `status` feeds the `status` index, `q` (the
 /// messages' sequence numbers) the `queue` index. `doc` is lent mutably only
-/// to share its bodies while it is written; it is left as it was.
-pub(super) fn encode_doc(doc: &mut StoredDoc) -> Result<JsValue, StoreError> {
+/// to share its bodies while it is written; it is left as it was. The
+/// record's `json` text comes back too: an update planned before its read
+/// compares it with the stored record.
+pub(super) fn encode_doc_text(doc: &mut StoredDoc) -> Result<(JsValue, String), StoreError> {
     let queue: Vec<f64> = doc.messages.iter().map(|m| seq_key(m.seq)).collect();
     doc.share_bodies();
     let json = to_json(&*doc);
     doc.restore_bodies();
-    Ok(doc_record(&doc.id, doc.status.as_str(), &queue, &json?))
+    let json = json?;
+    Ok((
+        doc_record(&doc.id, doc.status.as_str(), &queue, &json),
+        json,
+    ))
 }
 
 /// `{key, json}`.
@@ -193,6 +199,14 @@ fn decode<T: DeserializeOwned>(record: &JsValue) -> Result<T, StoreError> {
 /// Decodes a document record with every body in place.
 pub(super) fn decode_doc(record: &JsValue) -> Result<StoredDoc, StoreError> {
     let mut doc: StoredDoc = decode(record)?;
+    doc.restore_bodies();
+    Ok(doc)
+}
+
+/// Decodes a document record from its `json` text, every body in place.
+pub(super) fn decode_doc_text(json: &str) -> Result<StoredDoc, StoreError> {
+    let mut doc: StoredDoc =
+        serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     doc.restore_bodies();
     Ok(doc)
 }

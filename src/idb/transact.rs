@@ -28,13 +28,14 @@ use wasm_bindgen::JsCast;
 
 mod creating;
 mod seqs;
+mod updating;
 
 pub(super) use creating::{transact_creating, KnownIds};
 pub(super) use seqs::SeqClock;
 
 use super::{
     error::{begin_error, from_dom, store_error},
-    record::{decode_doc, encode_doc, encode_meta, StoredDoc},
+    record::{decode_doc, encode_doc_text, encode_meta, StoredDoc},
     schema::{ALL_STORES, DOCS, META},
 };
 
@@ -239,21 +240,7 @@ impl<'a> Stores<'a> {
         let mut records = Records::with_capacity(ids.len());
         let unique: Vec<&String> = ids.iter().collect();
         self.load(&unique, &mut records).await?;
-        let mut snapshot = Snapshot {
-            next_seq,
-            ..Snapshot::default()
-        };
-        for stored in records.values().flatten() {
-            let (doc, messages, conflict) = stored.clone().into_parts();
-            if !messages.is_empty() {
-                snapshot.messages.insert(doc.id.clone(), messages);
-            }
-            if let Some(conflict) = conflict {
-                snapshot.conflicts.insert(doc.id.clone(), conflict);
-            }
-            snapshot.docs.insert(doc.id.clone(), doc);
-        }
-        Ok((snapshot, records))
+        Ok((snapshot_of(&records, next_seq), records))
     }
 
     /// Applies the batch to the records it touches (reading any the plan did
@@ -282,8 +269,9 @@ impl<'a> Stores<'a> {
         for id in &touched {
             match records.get_mut(id) {
                 Some(Some(stored)) => {
-                    send(self.docs.put(encode_doc(stored)?).primitive())?;
-                    self.known.note(id, true);
+                    let (record, text) = encode_doc_text(stored)?;
+                    send(self.docs.put(record).primitive())?;
+                    self.known.wrote(id, text);
                 }
                 _ => {
                     send(self.docs.delete(id.as_str()).primitive())?;
@@ -299,6 +287,26 @@ impl<'a> Stores<'a> {
         }
         Ok(())
     }
+}
+
+/// The snapshot of the stored `records`: each document with its messages and
+/// conflict.
+fn snapshot_of(records: &Records, next_seq: u64) -> Snapshot {
+    let mut snapshot = Snapshot {
+        next_seq,
+        ..Snapshot::default()
+    };
+    for stored in records.values().flatten() {
+        let (doc, messages, conflict) = stored.clone().into_parts();
+        if !messages.is_empty() {
+            snapshot.messages.insert(doc.id.clone(), messages);
+        }
+        if let Some(conflict) = conflict {
+            snapshot.conflicts.insert(doc.id.clone(), conflict);
+        }
+        snapshot.docs.insert(doc.id.clone(), doc);
+    }
+    snapshot
 }
 
 /// Applies a batch to stored records, as the memory store applies it to its

@@ -1,7 +1,11 @@
 //! Creating writes: a `put` of a document this tab has not seen stored is
 //! sent with `add` and no read (see `transact_creating`).
 
-use std::{cell::RefCell, collections::HashSet};
+use std::{
+    cell::{Cell, RefCell},
+    collections::{HashMap, HashSet},
+    rc::Rc,
+};
 
 use indexed_db_futures::{database::Database, error::Error, prelude::*};
 use tidesync_engine::{
@@ -13,25 +17,33 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::{
     apply, begin_write, cause, raw_of, send, transact, Records, SeqClock, Stores, KEY_LISTING_FROM,
 };
-use crate::idb::{error::store_error, record::encode_doc};
+use crate::idb::{error::store_error, record::encode_doc_text};
 
 /// Below this many documents, a creating write (`transact_creating`) adds its
 /// records without reading them first; from it on, the key listing of `load`
 /// costs one request whatever the number, and a failed `add` costs one each.
 const CREATE_WITHOUT_READ_BELOW: usize = KEY_LISTING_FROM;
 
-/// The ids this tab has seen stored, so that a `put` of one of them reads its
-/// record instead of first trying to create it. A hint only, never trusted for
-/// correctness (another tab may create or delete a record at any time): a
-/// wrong guess costs one failed request. Bounded; it starts over when full.
+/// What this tab knows of stored records: the ids it has seen stored, so
+/// that a `put` of one of them reads its record instead of first trying to
+/// create it, and the text of the records it wrote last, so that the next
+/// update of one is planned before its read returns (see `updating`). Hints
+/// only, never trusted for correctness (another tab may change or delete a
+/// record at any time): a wrong guess costs a failed transaction, redone the
+/// ordinary way. Bounded; each starts over when full.
 #[derive(Debug, Default)]
 pub(in crate::idb) struct KnownIds {
     ids: RefCell<HashSet<String>>,
+    texts: RefCell<HashMap<String, Rc<str>>>,
+    text_bytes: Cell<usize>,
 }
 
 impl KnownIds {
     /// How many ids the hint holds at most.
     const CAPACITY: usize = 65_536;
+    /// How many record texts it keeps at most, and their total bytes.
+    const TEXTS: usize = 512;
+    const TEXT_BYTES: usize = 1 << 20;
 
     pub(super) fn contains(&self, id: &str) -> bool {
         self.ids.borrow().contains(id)
@@ -42,11 +54,38 @@ impl KnownIds {
         let mut ids = self.ids.borrow_mut();
         if !stored {
             ids.remove(id);
+            self.forget_text(id);
         } else if !ids.contains(id) {
             if ids.len() >= Self::CAPACITY {
                 ids.clear();
             }
             ids.insert(id.to_owned());
+        }
+    }
+
+    /// Notes that this tab wrote `id` with record text `text`.
+    pub(super) fn wrote(&self, id: &str, text: String) {
+        self.note(id, true);
+        self.forget_text(id);
+        let mut texts = self.texts.borrow_mut();
+        if texts.len() >= Self::TEXTS || self.text_bytes.get() + text.len() > Self::TEXT_BYTES {
+            texts.clear();
+            self.text_bytes.set(0);
+        }
+        self.text_bytes.set(self.text_bytes.get() + text.len());
+        texts.insert(id.to_owned(), Rc::from(text));
+    }
+
+    /// The record text this tab last wrote for `id`, if it still holds it.
+    pub(super) fn text(&self, id: &str) -> Option<Rc<str>> {
+        self.texts.borrow().get(id).cloned()
+    }
+
+    /// Drops the record text of `id` (it may no longer be what is stored).
+    pub(super) fn forget_text(&self, id: &str) {
+        if let Some(text) = self.texts.borrow_mut().remove(id) {
+            self.text_bytes
+                .set(self.text_bytes.get().saturating_sub(text.len()));
         }
     }
 }
@@ -74,6 +113,9 @@ where
     F: FnMut(Snapshot) -> Result<(WriteBatch, T), E>,
     E: From<StoreError>,
 {
+    if let Some(out) = super::updating::transact_cached(db, seqs, known, ids, &mut plan).await {
+        return out;
+    }
     let guessable = !ids.is_empty()
         && ids.len() < CREATE_WITHOUT_READ_BELOW
         && !ids.iter().any(|id| known.contains(id));
@@ -100,6 +142,7 @@ where
             // One existed (another tab's, or one this tab never saw).
             for id in ids {
                 known.note(id, true);
+                known.forget_text(id);
             }
             transact(db, seqs, known, ids, plan).await
         }
@@ -154,8 +197,9 @@ impl Stores<'_> {
         apply(batch, &mut records)?;
         for (id, stored) in &mut records {
             if let Some(stored) = stored {
-                send(self.docs.add(encode_doc(stored)?).primitive())?;
-                self.known.note(id, true);
+                let (record, text) = encode_doc_text(stored)?;
+                send(self.docs.add(record).primitive())?;
+                self.known.wrote(id, text);
             }
         }
         Ok(())
