@@ -520,10 +520,15 @@ async fn a_transaction_over_many_ids_finds_exactly_the_stored_ones() {
     store.close();
 }
 
-/// What `creating_plan` stored in `id`'s body: the ids its snapshot held.
-async fn saw(store: &IdbStore, id: &str) -> Option<Value> {
+/// Member `key` of `id`'s stored body (`saw` for `creating_plan`: the ids
+/// its snapshot held; `n` for `counting_plan`: its count).
+async fn member(store: &IdbStore, id: &str, key: &str) -> Option<Value> {
     let doc = store.get_doc(id).await.expect("read");
-    doc.and_then(|d| d.local.get("saw").cloned())
+    doc.and_then(|d| d.local.get(key).cloned())
+}
+
+async fn saw(store: &IdbStore, id: &str) -> Option<Value> {
+    member(store, id, "saw").await
 }
 
 #[wasm_bindgen_test]
@@ -570,10 +575,8 @@ async fn a_creating_write_finds_what_another_tab_stored() {
     b.close();
 }
 
-/// The `n` that `counting_plan` stored in `id`.
 async fn count(store: &IdbStore, id: &str) -> Option<Value> {
-    let doc = store.get_doc(id).await.expect("read");
-    doc.and_then(|d| d.local.get("n").cloned())
+    member(store, id, "n").await
 }
 
 #[wasm_bindgen_test]

@@ -250,10 +250,11 @@ fn since(request: &crate::http::HttpRequest) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-#[test]
-fn a_full_pull_page_is_applied_while_the_next_is_fetched() {
+/// A session with pages of `pull_page` and nothing to push, at its first
+/// `_changes` request.
+fn pulling(pull_page: usize) -> (SyncSession, crate::http::HttpRequest) {
     let config = SyncConfig {
-        pull_page: 2,
+        pull_page,
         ..SyncConfig::default()
     };
     let mut session = SyncSession::new(config, None, true);
@@ -262,6 +263,12 @@ fn a_full_pull_page_is_applied_while_the_next_is_fetched() {
     let Step::Send(first) = session.on_outbox(Vec::new()) else {
         panic!("expected the pull");
     };
+    (session, first)
+}
+
+#[test]
+fn a_full_pull_page_is_applied_while_the_next_is_fetched() {
+    let (mut session, first) = pulling(2);
     assert_eq!(since(&first), None);
     // A full page: applied while the page after it is asked for.
     let next = match session.on_response(ok(changes_page(&["a", "b"], "2"))) {
@@ -287,14 +294,7 @@ fn a_full_pull_page_is_applied_while_the_next_is_fetched() {
 
 #[test]
 fn a_failed_fetch_of_the_next_page_ends_the_cycle_after_this_page_landed() {
-    let config = SyncConfig {
-        pull_page: 1,
-        ..SyncConfig::default()
-    };
-    let mut session = SyncSession::new(config, None, true);
-    session.start();
-    session.on_outbox(Vec::new());
-    session.on_outbox(Vec::new());
+    let (mut session, _) = pulling(1);
     let step = session.on_response(ok(changes_page(&["a"], "1")));
     assert!(matches!(step, Step::ApplyAndSend(..)), "{step:?}");
     let failed = Err(crate::http::TransportError::Network("offline".into()));

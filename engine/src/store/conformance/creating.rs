@@ -11,6 +11,17 @@ use crate::{
     store::{LocalStore, Snapshot, WriteBatch, META_OUTBOX_SEQ},
 };
 
+/// The first sequence number above the snapshot's `next_seq` and above its
+/// messages too: tabs drawing numbers from the same clock may give two the same.
+fn first_free_seq(snapshot: &Snapshot) -> u64 {
+    snapshot
+        .messages
+        .values()
+        .flatten()
+        .map(|m| m.seq + 1)
+        .fold(snapshot.next_seq, u64::max)
+}
+
 /// A plan for `transact_creating`: writes each of `ids` with a message, its
 /// body naming the ids the snapshot held, and returns those ids; it refuses
 /// when the snapshot holds `refuse`. Public for the browser tests that run it
@@ -24,14 +35,7 @@ pub fn creating_plan<'a>(
         if refuse.is_some_and(|id| snapshot.docs.contains_key(id)) {
             return Err(StoreError::Backend("refused by the plan".into()));
         }
-        // Above the snapshot's messages too: tabs drawing numbers from the
-        // same clock may give two the same.
-        let first = snapshot
-            .messages
-            .values()
-            .flatten()
-            .map(|m| m.seq + 1)
-            .fold(snapshot.next_seq, u64::max);
+        let first = first_free_seq(&snapshot);
         let mut batch = WriteBatch::default();
         for (n, id) in ids.iter().enumerate() {
             let mut d = doc(id, DocStatus::Pending, false);
@@ -114,12 +118,7 @@ pub fn counting_plan(
             .and_then(Value::as_u64)
             .unwrap_or(0)
             + 1;
-        let seq = snapshot
-            .messages
-            .values()
-            .flatten()
-            .map(|m| m.seq + 1)
-            .fold(snapshot.next_seq, u64::max);
+        let seq = first_free_seq(&snapshot);
         let mut d = doc(id, DocStatus::Pending, false);
         d.local = body(json!({ "n": n }));
         let batch = WriteBatch {
