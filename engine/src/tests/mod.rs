@@ -4,6 +4,7 @@
 mod device;
 mod fake_server;
 mod invariants;
+mod lost_answers;
 mod merge_cases;
 mod pipeline;
 mod resolution_edges;

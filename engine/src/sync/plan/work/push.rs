@@ -21,6 +21,17 @@ impl Work<'_> {
             return;
         };
         let pushed = sent.sent_copy();
+        self.settle_against(current, pushed, &sent, result);
+        self.fold_later_edit(&sent.doc_id);
+    }
+
+    fn settle_against(
+        &mut self,
+        current: OutboxMessage,
+        pushed: SentCopy,
+        sent: &OutboxMessage,
+        result: PushResult,
+    ) {
         match result {
             PushResult::Ack(rev) => self.acknowledge(&current, &pushed, rev),
             PushResult::Conflict(Some(remote)) if is_own_write(&pushed, &remote) => {
@@ -37,7 +48,7 @@ impl Work<'_> {
                 let earlier = current.sent.clone().unwrap_or(pushed);
                 self.acknowledge(&current, &earlier, remote.rev)
             }
-            PushResult::Conflict(Some(remote)) if self.already_based_on(&sent, &remote) => {
+            PushResult::Conflict(Some(remote)) if self.already_based_on(sent, &remote) => {
                 // The push was based on a revision older than one this client
                 // already holds as its own: not a conflict, only a stale base.
                 self.put_message(OutboxMessage {
@@ -47,7 +58,7 @@ impl Work<'_> {
                 });
                 self.applied.requeued = true;
             }
-            PushResult::Conflict(remote) => self.push_conflict(&sent, remote),
+            PushResult::Conflict(remote) => self.push_conflict(sent, remote),
             PushResult::Reject(reason) => self.reject(&current, &pushed, reason),
             PushResult::Unsent => self.put_message(OutboxMessage {
                 state: MessageState::Queued,
@@ -66,6 +77,48 @@ impl Work<'_> {
                 });
             }
         }
+    }
+
+    /// Folds an edit queued behind the settled message into it. An edit made
+    /// while a message is in flight gets a message of its own; once the
+    /// first is answered without being done (re-queued, to be retried, or
+    /// acknowledged for an older version), the two would go out one after
+    /// the other in whatever order a pass meets them, and the older body
+    /// could land last. Each carries the whole document, so one message, in
+    /// the first one's place in the queue and with its record of what may
+    /// have landed, carrying the newest edit, says all of it.
+    fn fold_later_edit(&mut self, id: &str) {
+        let messages = self.snapshot.messages_of(id);
+        let (Some(first), Some(last)) = (messages.first(), messages.last()) else {
+            return;
+        };
+        if messages.len() < 2 || messages.iter().any(|m| m.state == MessageState::InFlight) {
+            return;
+        }
+        let newer_base = last.base_rev.as_ref().map(Revision::generation)
+            > first.base_rev.as_ref().map(Revision::generation);
+        let folded = OutboxMessage {
+            op: last.op,
+            body: last.body.clone(),
+            version: messages
+                .iter()
+                .map(|m| m.version)
+                .max()
+                .unwrap_or(last.version),
+            base_rev: if newer_base {
+                last.base_rev.clone()
+            } else {
+                first.base_rev.clone()
+            },
+            state: MessageState::Queued,
+            sent: first.sent.clone().or_else(|| last.sent.clone()),
+            ..first.clone()
+        };
+        let later: Vec<u64> = messages[1..].iter().map(|m| m.seq).collect();
+        for seq in later {
+            self.drop_message(id, seq);
+        }
+        self.put_message(folded);
     }
 
     /// True when the server's side is the revision the document already
@@ -118,10 +171,17 @@ impl Work<'_> {
         }
         let waiting: Vec<OutboxMessage> = self.snapshot.messages_of(&id).to_vec();
         for message in waiting {
-            let sent = message.sent.clone().filter(|_| message.seq != current.seq);
+            // The answered message is out of the air, its attempt known to
+            // have landed; the others keep what they were.
+            let answered = message.seq == current.seq;
             self.put_message(OutboxMessage {
                 base_rev: Some(rev.clone()),
-                sent,
+                sent: message.sent.clone().filter(|_| !answered),
+                state: if answered {
+                    MessageState::Queued
+                } else {
+                    message.state
+                },
                 ..message
             });
         }
