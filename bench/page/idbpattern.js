@@ -61,7 +61,9 @@ function record(doc, seq) {
   const { _id: id, ...body } = doc;
   const now = Date.now();
   const message = { seq, version: seq, id: crypto.randomUUID(), doc_id: id, op: 'put', base_rev: null, body: null, created_at: now, attempts: 0, last_error: null, state: 'queued' };
-  return { id, status: 'pending', q: [seq], json: JSON.stringify({ id, rev: null, base: null, local: body, status: 'pending', deleted: false, updated_at: now, messages: [message], local_bodies: [seq] }) };
+  // Like tidesync's, a pending record has no `status` member: only conflicted
+  // records are in the status index.
+  return { id, q: [seq], json: JSON.stringify({ id, rev: null, base: null, local: body, status: 'pending', deleted: false, updated_at: now, messages: [message], local_bodies: [seq] }) };
 }
 
 // One transaction: read what a write needs for `docs`, then write them; or,

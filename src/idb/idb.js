@@ -19,9 +19,17 @@
 // A document with its pending messages and conflict. `q` holds the sequence
 // numbers of its messages, for the `queue` index (the outbox); it is left out
 // when there are none, so a synced document is not in the index at all.
+// Only a conflicted record carries `status`, so only conflicts have an entry
+// in the `status` index: a synced or pending record costs IndexedDB one index
+// entry (its queue positions) or none. Entries left by older releases for
+// other statuses are never read.
 export function docRecord(id, status, q, json) {
-  return q.length ? { id, status, q: Array.from(q), json } : { id, status, json };
+  const record = q.length ? { id, q: Array.from(q), json } : { id, json };
+  if (status === CONFLICTED) record.status = status;
+  return record;
 }
+
+const CONFLICTED = "conflicted";
 
 export function metaRecord(key, json) {
   return { key, json };
@@ -39,7 +47,7 @@ export function recordJson(record) {
 // order differs only for ids with characters above U+FFFF). Parsing each
 // record here with JSON.parse is quicker than copying its text into wasm.
 // Throws for a record that is not tidesync's.
-export function visibleDocs(records, includeDeleted) {
+export function visibleDocs(records, includeDeleted, status) {
   const docs = [];
   let astral = false;
   for (const record of records) {
@@ -51,6 +59,7 @@ export function visibleDocs(records, includeDeleted) {
       throw new Error("a stored record has no document id or object body");
     }
     if (stored.deleted && !includeDeleted) continue;
+    if (status !== undefined && stored.status !== status) continue;
     // The parsed body is the document: JSON.parse made its members own data
     // properties (even one named `__proto__`), and the body has no `_` members.
     local._id = stored.id;

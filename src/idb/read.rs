@@ -39,7 +39,11 @@ extern "C" {
         count: u32,
     ) -> Promise;
     #[wasm_bindgen(js_name = visibleDocs, catch)]
-    fn visible_docs_of(records: &Array, include_deleted: bool) -> Result<Array, JsValue>;
+    fn visible_docs_of(
+        records: &Array,
+        include_deleted: bool,
+        status: Option<&str>,
+    ) -> Result<Array, JsValue>;
     #[wasm_bindgen(js_name = countIndex)]
     fn count_index(db: &web_sys::IdbDatabase, store: &str, index: &str) -> Promise;
 }
@@ -69,12 +73,14 @@ async fn one(db: &Database, store: &str, key: &str) -> Result<Option<JsValue>, S
     Ok((!record.is_undefined()).then_some(record))
 }
 
-/// The records of one status (through the `status` index, whose entries of
-/// one status are ordered by primary key, the id), or all of them.
+/// The records that may have `status`, in id order: the conflicted ones
+/// through the `status` index (whose entries of one status are ordered by
+/// primary key, the id), any other status or none among all of them (only
+/// conflicted records are indexed; the caller checks the status it decodes).
 async fn by_status(db: &Database, status: Option<DocStatus>) -> Result<Array, StoreError> {
     let (index, key) = match status {
-        Some(status) => (Some(STATUS_INDEX), Some(status.as_str())),
-        None => (None, None),
+        Some(DocStatus::Conflicted) => (Some(STATUS_INDEX), Some(DocStatus::Conflicted.as_str())),
+        _ => (None, None),
     };
     let records = settled(read_all(db.as_sys(), DOCS, index, key)).await?;
     Ok(records.unchecked_into())
@@ -109,7 +115,9 @@ pub(super) async fn list_docs(
     query: &DocQuery,
 ) -> Result<Vec<DocRecord>, StoreError> {
     let mut docs = decode_each(&by_status(db, query.status).await?, decode_head)?;
-    docs.retain(|doc| query.include_deleted || !doc.deleted);
+    docs.retain(|doc| {
+        (query.include_deleted || !doc.deleted) && query.status.is_none_or(|s| s == doc.status)
+    });
     sort_by_id(&mut docs, |doc| &doc.id);
     Ok(docs)
 }
@@ -120,19 +128,27 @@ pub(super) async fn visible_doc(db: &Database, id: &str) -> Result<Option<JsValu
     let Some(record) = one(db, DOCS, id).await? else {
         return Ok(None);
     };
-    let docs = visible(&Array::of1(&record), false)?;
+    let docs = visible(&Array::of1(&record), false, None)?;
     Ok((docs.length() > 0).then(|| docs.get(0)))
 }
 
 /// The array of the documents `query` selects, as the app sees them, ordered
 /// as [`list_docs`] orders them: built by `idb.js` from the records it read.
 pub(super) async fn visible_docs(db: &Database, query: &DocQuery) -> Result<Array, StoreError> {
-    visible(&by_status(db, query.status).await?, query.include_deleted)
+    visible(
+        &by_status(db, query.status).await?,
+        query.include_deleted,
+        query.status,
+    )
 }
 
 /// `visibleDocs` of `idb.js`; what it throws is a record it cannot read.
-fn visible(records: &Array, include_deleted: bool) -> Result<Array, StoreError> {
-    visible_docs_of(records, include_deleted).map_err(|error| {
+fn visible(
+    records: &Array,
+    include_deleted: bool,
+    status: Option<DocStatus>,
+) -> Result<Array, StoreError> {
+    visible_docs_of(records, include_deleted, status.map(DocStatus::as_str)).map_err(|error| {
         let message = error.dyn_ref::<js_sys::Error>().map_or_else(
             || "an unreadable record".to_owned(),
             |e| String::from(e.message()),
