@@ -63,6 +63,33 @@ impl FetchTransport {
         self.enabled.set(enabled);
     }
 
+    /// Where and with which headers to open a long-lived request (the live
+    /// changes feed), or `None` while the app forces the SDK offline.
+    pub fn feed_target(&self, request: &HttpRequest) -> Option<(String, js_sys::Object)> {
+        if !self.enabled.get() {
+            return None;
+        }
+        let headers = js_sys::Object::new();
+        let set = |name: &str, value: &str| {
+            let _ = js_sys::Reflect::set(&headers, &name.into(), &value.into());
+        };
+        set("Accept", "application/json");
+        for (name, value) in self.headers.borrow().iter() {
+            set(name, value);
+        }
+        Some((self.url(request), headers))
+    }
+
+    /// The server's root (`GET /` answers its welcome): the database URL
+    /// without its last segment, with the headers of [`Self::feed_target`].
+    pub fn root_target(&self) -> Option<(String, js_sys::Object)> {
+        let (_, headers) =
+            self.feed_target(&HttpRequest::new(tidesync_engine::http::Method::Get, ""))?;
+        let cut = self.base.rfind('/')?;
+        let root = &self.base[..=cut];
+        root.contains("://").then(|| (root.to_owned(), headers))
+    }
+
     fn url(&self, request: &HttpRequest) -> String {
         let mut url = self.base.clone();
         if !request.path.is_empty() {

@@ -57,7 +57,7 @@ export class Device {
 
   /** Opens the device's database; `options` add to the demo's (e.g. a conflict policy). */
   async open(remote, options = {}) {
-    this.db = await Tidesync.open({ name: this.config.name, remote, author: this.config.author, pollIntervalMs: 5000, ...options });
+    this.db = await Tidesync.open({ name: this.config.name, remote, author: this.config.author, ...options });
     if (!this.networkEnabled) this.db.setNetworkEnabled(false);
     this.showNetwork();
     this.db.on('status', (status) => { this.showStatus(status); this.refresh(); });

@@ -36,9 +36,13 @@ export function renderStatus(el, status) {
       : status.conflicts === 0 ? h('span', { class: 'pending' }, 'All changes synced') : null,
     status.conflicts > 0 ? h('span', { class: 'conflicts' }, `${status.conflicts} conflict${status.conflicts > 1 ? 's' : ''}`) : null,
     h('span', { class: 'last-sync' }, status.lastSyncAt ? `Last sync ${formatTime(status.lastSyncAt)}` : 'Never synced'),
+    TRANSPORT_LABELS[status.transport] ? h('span', { class: 'transport', title: 'How this device hears of the others\' changes' }, TRANSPORT_LABELS[status.transport]) : null,
   ].filter(Boolean));
+  el.dataset.transport = status.transport ?? 'none';
   el.title = error ?? '';
 }
+
+const TRANSPORT_LABELS = { stream: 'Live', longpoll: 'Live (long-poll)', poll: 'Polling' };
 
 const STATUS_TEXT = { ok: 'OK', expired: 'Expired', damaged: 'Damaged', missing: 'Missing' };
 

@@ -54,6 +54,17 @@ function httpNote(c) {
   return `${median(runs.map((e) => e.requests))} req, HTTP ${ms(median(runs.map((e) => e.httpMs)))} ms`;
 }
 
+// Latency rows: the median over runs of each run's p50 and p99.
+function latencyRows(b) {
+  if (b.error) return [[b.title, 'FAILED', b.error, '', '']];
+  return b.contenders.map((c) => {
+    const base = c.id === b.baseline ? 'baseline' : ratio(c.speedup);
+    const note = c.crossServer ? ' (other server)' : '';
+    return [c.label + note, ms(c.stats.median), ms(median(c.extra.map((e) => e.p99))), ms(median(c.extra.map((e) => e.max))), base];
+  });
+}
+const LATENCY_HEAD = ['contender', 'p50 ms', 'p99 ms', 'max ms', 'speed vs baseline'];
+
 function timedRows(b) {
   const wide = b.contenders.some((c) => c.extra.some((e) => e.requests !== undefined));
   if (b.error) return [[b.title, 'FAILED', b.error, '', '', '', ...(wide ? [''] : [])]];
@@ -116,6 +127,10 @@ function mdTable(head, rows) {
 function sections(data) {
   const out = [];
   for (const b of data.results.filter((r) => r.contenders || (r.error && r.id !== 'memory' && r.id !== 'size'))) {
+    if (b.latency) {
+      out.push({ title: `${b.title} (median of ${data.config.runs} runs)`, head: LATENCY_HEAD, rows: latencyRows(b) });
+      continue;
+    }
     const rows = timedRows(b);
     out.push({ title: `${b.title} (median of ${data.config.runs})`, head: rows[0].length > TIMED_HEAD.length ? SYNC_HEAD : TIMED_HEAD, rows });
   }

@@ -15,7 +15,7 @@ function rotate(list, by) {
 /** Runs one timed benchmark; a failure is recorded in `error`, never thrown. */
 async function timed(ctx, def) {
   const result = {
-    id: def.id, title: def.title, docs: def.docs, baseline: def.baseline, error: null,
+    id: def.id, title: def.title, docs: def.docs, baseline: def.baseline, latency: !!def.latency, error: null,
     contenders: def.contenders.map((c) => ({ id: c.id, label: c.label, diagnostic: !!c.diagnostic, crossServer: !!c.crossServer, ms: [], extra: [] })),
   };
   const byId = new Map(result.contenders.map((c) => [c.id, c]));
@@ -139,6 +139,25 @@ function pull(ctx) {
   });
 }
 
+/** Live delivery latency: a change PUT on the server until an open client has it. */
+function live(ctx) {
+  const n = ctx.smoke ? 5 : 100;
+  const remote = (server, c, run) => `${server}/live-${c}-${run}-${stamp}`;
+  const contender = (id, label, fn, server, extra = {}) => ({
+    id, label, fn, ...extra,
+    args: (run) => [{ n, name: `live-${id}-${run}-${stamp}`, remote: remote(server, id, run) }],
+    after: (run) => deleteDb(remote(server, id, run)),
+  });
+  return timed(ctx, {
+    id: 'live', title: `live delivery: ${n} changes, each PUT on the server until an open client has it`, docs: n, baseline: 'pouchdb', latency: true,
+    contenders: [
+      contender('tidesync', 'tidesync live feed ← pouchdb-server', 'liveTidesync', ctx.pouch),
+      contender('pouchdb', 'PouchDB live replicate.from ← pouchdb-server', 'livePouchdb', ctx.pouch),
+      contender('tidesync-own', 'tidesync live feed ← tidesync-server', 'liveTidesync', ctx.tide, { crossServer: true }),
+    ],
+  });
+}
+
 /**
  * Replay and pull against Apache CouchDB (`ctx.couch`), tidesync and PouchDB
  * on the same database server, PouchDB the baseline.
@@ -191,6 +210,7 @@ export async function timedBenchmarks(ctx) {
       { tidesync: 'tidesync all()', idb: 'raw IndexedDB getAll', pouchdb: 'PouchDB allDocs include_docs' })],
     ['replay', () => replay(ctx)],
     ['pull', () => pull(ctx)],
+    ['live', () => live(ctx)],
   ];
   const results = [];
   for (const [id, run] of all) if (ctx.wants(id)) results.push(await run());

@@ -3,8 +3,9 @@
 import * as local from './local.js';
 import * as sync from './sync.js';
 import * as memory from './memory.js';
+import * as live from './live.js';
 import { wasmBytes } from './tidesync.js';
 
 if (typeof window.PouchDB !== 'function') throw new Error('PouchDB did not load');
-window.bench = { ...local, ...sync, ...memory, wasmBytes };
+window.bench = { ...local, ...sync, ...memory, ...live, wasmBytes };
 window.benchReady = true;

@@ -10,6 +10,7 @@
 pub mod client;
 pub mod error;
 pub mod event;
+pub mod feed;
 pub mod http;
 pub mod local;
 pub mod merge;

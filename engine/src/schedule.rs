@@ -79,6 +79,7 @@ pub struct Scheduler {
     paused: bool,
     running: bool,
     kick: bool,
+    feed_open: bool,
     dirty_since: Option<f64>,
     last_write: f64,
     failures: u32,
@@ -99,6 +100,7 @@ impl Scheduler {
             paused: false,
             running: false,
             kick: false,
+            feed_open: false,
             dirty_since: None,
             last_write: 0.0,
             failures: 0,
@@ -157,6 +159,18 @@ impl Scheduler {
         self.kick = true;
     }
 
+    /// A live changes feed is open (`true`) or closed: while one is, it
+    /// says when to pull, and interval polling stops.
+    pub fn set_feed_open(&mut self, open: bool) {
+        self.feed_open = open;
+    }
+
+    /// Whether automatic sync may hold a live feed now: live, online, the
+    /// page visible, not paused.
+    pub fn feed_wanted(&self) -> bool {
+        self.config.live && self.online && self.visible && !self.paused
+    }
+
     /// A cycle started (automatic or manual).
     pub fn cycle_started(&mut self, now: f64) {
         self.running = true;
@@ -213,7 +227,7 @@ impl Scheduler {
                 (self.last_write + self.config.debounce_ms).min(since + self.config.max_wait_ms);
             due = Some(settle);
         }
-        if self.visible && self.config.poll_interval_ms > 0.0 {
+        if self.visible && !self.feed_open && self.config.poll_interval_ms > 0.0 {
             let from = self.last_cycle_at.unwrap_or(now);
             let poll = from + self.config.poll_interval_ms;
             due = Some(due.map_or(poll, |d| d.min(poll)));
@@ -333,6 +347,28 @@ mod tests {
             Some(16_300.0),
             "reset after success"
         );
+    }
+
+    #[test]
+    fn an_open_feed_replaces_polling_and_asks_for_pulls() {
+        let mut s = scheduler();
+        s.cycle_started(0.0);
+        s.cycle_ended(&SyncReport::default(), 0.0, 0.5);
+        assert_eq!(
+            s.poll(1.0),
+            Action::WakeAt(30_000.0),
+            "polls without a feed"
+        );
+        s.set_feed_open(true);
+        assert_eq!(s.poll(40_000.0), Action::Wait, "the feed says when");
+        s.request_now();
+        assert_eq!(s.poll(40_000.0), Action::RunNow);
+        assert!(s.feed_wanted());
+        s.visibility(false);
+        assert!(!s.feed_wanted(), "no feed while hidden");
+        s.visibility(true);
+        s.went_offline();
+        assert!(!s.feed_wanted(), "nor offline");
     }
 
     #[test]

@@ -183,7 +183,8 @@ impl Inner {
         self.share(&TabMessage::Events { events: out });
     }
 
-    /// `{ state, pending, conflicts, lastSyncAt, lastError, nextRetryAt }`. A
+    /// `{ state, pending, conflicts, lastSyncAt, lastError, nextRetryAt,
+    /// transport }`. A
     /// follower reports the leader's sync state with its own counts (they
     /// read the same database).
     pub async fn status(&self) -> Result<serde_json::Value, SdkError> {
@@ -197,10 +198,17 @@ impl Inner {
             "lastSyncAt": scheduler.last_sync_at(),
             "lastError": scheduler.last_error(),
             "nextRetryAt": scheduler.next_retry_at(),
+            "transport": self.live.feed.transport_name(),
         });
         if !self.leader.get() {
             if let Some(leader) = &*self.leader_status.borrow() {
-                for key in ["state", "lastSyncAt", "lastError", "nextRetryAt"] {
+                for key in [
+                    "state",
+                    "lastSyncAt",
+                    "lastError",
+                    "nextRetryAt",
+                    "transport",
+                ] {
                     snapshot[key] = leader[key].clone();
                 }
             }

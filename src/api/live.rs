@@ -12,17 +12,19 @@ use tidesync_engine::{client::Environment, schedule::Action};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use web_sys::EventTarget;
 
-use super::{env::BrowserEnv, inner::Inner};
+use super::{env::BrowserEnv, feed::Feed, inner::Inner};
 
 type Listener = (EventTarget, &'static str, Closure<dyn FnMut()>);
 
-/// The timer and the browser listeners of one open database.
-#[derive(Default)]
+/// The timer, the browser listeners and the live changes feed of one open
+/// database.
 pub(super) struct Live {
     timer: Cell<Option<i32>>,
     timer_at: Cell<f64>,
     tick: RefCell<Option<Closure<dyn FnMut()>>>,
     listeners: RefCell<Vec<Listener>>,
+    /// The live changes feed (see [`Feed`]).
+    pub feed: Feed,
 }
 
 /// `navigator.onLine` (true where unknown).
@@ -37,6 +39,17 @@ pub(super) fn page_visible() -> bool {
 }
 
 impl Live {
+    /// Nothing armed yet; `feed` is the database's live changes feed.
+    pub fn new(feed: Feed) -> Self {
+        Live {
+            timer: Cell::new(None),
+            timer_at: Cell::new(0.0),
+            tick: RefCell::new(None),
+            listeners: RefCell::new(Vec::new()),
+            feed,
+        }
+    }
+
     /// Listens to connectivity and visibility changes (in the leader: the
     /// tab that syncs).
     pub fn install(inner: &Rc<Inner>) {
@@ -81,6 +94,7 @@ impl Live {
     /// Asks the scheduler what to do now and does it: start a cycle, arm the
     /// timer, or wait for an event.
     pub fn reschedule(inner: &Rc<Inner>) {
+        Feed::update(inner);
         if inner.closed.get() || inner.transport.is_none() || !inner.leader.get() {
             return;
         }
@@ -139,6 +153,7 @@ impl Live {
     /// Stops the timer and removes the listeners.
     pub fn shutdown(&self) {
         self.clear_timer();
+        self.feed.stop();
         for (target, event, closure) in self.listeners.borrow_mut().drain(..) {
             let _ =
                 target.remove_event_listener_with_callback(event, closure.as_ref().unchecked_ref());

@@ -8,6 +8,7 @@ mod args;
 mod callbacks;
 mod control;
 mod env;
+mod feed;
 mod group;
 mod inner;
 mod listeners;
@@ -32,6 +33,7 @@ pub use self::merge::merge_documents;
 use self::{
     args::{docs_of, id_of, query_of},
     env::BrowserEnv,
+    feed::Feed,
     inner::Inner,
     listeners::Listeners,
     live::Live,
@@ -97,7 +99,10 @@ impl Tidesync {
                 remote_known: Cell::new(false),
                 sync_lock: Mutex::new(()),
                 scheduler: RefCell::new(scheduler),
-                live: Live::default(),
+                live: Live::new(Feed::new(
+                    options.live_feed.unwrap_or(true),
+                    options.feed_config(),
+                )),
                 auth: options.auth.clone(),
                 auth_tried: Cell::new(false),
                 resolver: options.resolver.clone(),
@@ -258,6 +263,15 @@ impl Tidesync {
             }
             inner.sync_now().await
         })
+    }
+
+    /// Pulls now: what a page calls when a push message (from its service
+    /// worker, say) tells it the server has changes, instead of waiting for
+    /// the feed or the next poll. It runs a cycle as `sync()` does (in the
+    /// tab that syncs the database), so what waits to be pushed goes too.
+    #[wasm_bindgen(js_name = pullNow, unchecked_return_type = "Promise<SyncReport>")]
+    pub fn pull_now(&self) -> Promise {
+        self.sync()
     }
 
     /// Subscribes to `change`, `conflict`, `status`, `error` or `resolved`;

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use tidesync_engine::{
-    client::ClientConfig, merge::ConflictPolicy, schedule::ScheduleConfig, sync::SyncConfig,
+    client::ClientConfig, feed::FeedConfig, merge::ConflictPolicy, schedule::ScheduleConfig,
+    sync::SyncConfig,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -25,6 +26,8 @@ const KNOWN: &[&str] = &[
     "live",
     "debounceMs",
     "pollIntervalMs",
+    "liveFeed",
+    "feedHeartbeatMs",
     "backoffBaseMs",
     "backoffCapMs",
     "auth",
@@ -74,6 +77,12 @@ pub struct OpenOptions {
     /// Pull interval while visible (0 turns polling off).
     #[serde(default)]
     pub poll_interval_ms: Option<f64>,
+    /// Hold a live changes feed while syncing automatically (default true).
+    #[serde(default)]
+    pub live_feed: Option<bool>,
+    /// The heartbeat asked of the feed; twice this without a byte is a stall.
+    #[serde(default)]
+    pub feed_heartbeat_ms: Option<f64>,
     /// First retry delay ceiling.
     #[serde(default)]
     pub backoff_base_ms: Option<f64>,
@@ -175,6 +184,13 @@ impl OpenOptions {
                 "callbackTimeoutMs must be at least 1".into(),
             ));
         }
+        if let Some(ms) = options.feed_heartbeat_ms {
+            if !(ms.is_finite() && ms >= 1.0) {
+                return Err(SdkError::InvalidOptions(format!(
+                    "feedHeartbeatMs must be a number of milliseconds, at least 1 ({ms})"
+                )));
+            }
+        }
         for (name, value) in [
             ("batchSize", options.batch_size),
             ("pullPageSize", options.pull_page_size),
@@ -199,6 +215,14 @@ impl OpenOptions {
             backoff_base_ms: self.backoff_base_ms.unwrap_or(d.backoff_base_ms),
             backoff_cap_ms: self.backoff_cap_ms.unwrap_or(d.backoff_cap_ms),
         }
+    }
+
+    /// The live feed's configuration these options ask for.
+    pub fn feed_config(&self) -> FeedConfig {
+        FeedConfig::with_heartbeat(
+            self.feed_heartbeat_ms
+                .unwrap_or(FeedConfig::default().heartbeat_ms),
+        )
     }
 
     /// The conflict policy, with `custom` set when a resolver was given.

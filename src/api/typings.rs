@@ -35,8 +35,12 @@ export interface OpenOptions {
   live?: boolean;
   /** Quiet time after the last write before pushing, in ms (default 100). */
   debounceMs?: number;
-  /** Pull interval while the page is visible, in ms; 0 turns polling off (default 30 000). */
+  /** Pull interval while the page is visible and no live feed is open, in ms; 0 turns polling off (default 30 000). */
   pollIntervalMs?: number;
+  /** Hold a live `_changes` feed while syncing automatically, so other clients' changes arrive at once (default true). */
+  liveFeed?: boolean;
+  /** The feed's heartbeat, in ms; twice this without a byte counts as a stall and steps the feed down (default 10 000). */
+  feedHeartbeatMs?: number;
   /** First retry delay ceiling, in ms (default 1 000); doubles per failure, with full jitter. */
   backoffBaseMs?: number;
   /** Largest retry delay, in ms (default 60 000). */
@@ -77,6 +81,8 @@ export interface ConflictPolicy {
 }
 /** The sync state. */
 export type SyncState = 'online' | 'offline' | 'syncing' | 'idle' | 'error' | 'paused';
+/** How other clients' changes reach this one: a streamed feed, long-poll requests, interval polling, or none (automatic sync off, paused, offline or hidden). */
+export type FeedTransport = 'stream' | 'longpoll' | 'poll' | 'none';
 /** What `status()` returns and the `status` event carries. */
 export interface Status {
   state: SyncState;
@@ -85,6 +91,7 @@ export interface Status {
   lastSyncAt: number | null;
   lastError: SyncIssue | null;
   nextRetryAt: number | null;
+  transport: FeedTransport;
 }
 /** A change waiting in the outbox. */
 export interface OutboxEntry {

@@ -157,6 +157,18 @@ async function converged(page, building, on = 'b') {
   return a;
 }
 
+test('an inspection created on one device shows on the other through its live feed, no button pressed', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo();
+  for (const name of ['a', 'b']) {
+    await page.waitForSelector(`[data-device=device-${name}] .status[data-transport=stream]`, { timeout: 20000 });
+    assert.equal(await status(page, name).locator('.transport').innerText(), 'Live');
+  }
+  await createInspection(page, 'a', { building: 'Lighthouse depot', area: 'Tower', notes: 'Seen live.' });
+  await card(page, 'b', 'Lighthouse depot').waitFor({ timeout: 15000 });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
 test('the server hands the demo the optimised package build', { timeout: 120000 }, async () => {
   const { context, page } = await openDemo();
   const served = Buffer.from(await (await fetch(`${server.url}/_demo/pkg/tidesync_bg.wasm`)).arrayBuffer());

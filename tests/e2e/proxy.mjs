@@ -51,6 +51,30 @@ export async function startProxy(target) {
     });
   }
 
+  // A live feed (`feed=continuous|longpoll|eventsource`) is piped as it
+  // streams; `stall` sends one heartbeat and then nothing, `silent` (a
+  // server or proxy buffering the stream) not even that.
+  const streams = new Set();
+  function stream(req, res, body, rule) {
+    if (rule?.action === 'stall' || rule?.action === 'silent') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (rule.action === 'stall') res.write('\n');
+      else res.flushHeaders();
+      return;
+    }
+    const headers = { ...req.headers, host: upstream.host };
+    const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers);
+      res.flushHeaders();
+      answer.pipe(res);
+    });
+    out.on('error', (e) => { if (!res.headersSent) res.writeHead(502).end(String(e)); else res.destroy(); });
+    // The client went away (or the proxy closes): so does the upstream feed.
+    streams.add(out);
+    res.on('close', () => { streams.delete(out); out.destroy(); });
+    out.end(body);
+  }
+
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://proxy');
     if (url.pathname.startsWith('/_test/pkg/')) return serveStatic(res, join(root, 'pkg'), url.pathname.slice('/_test/pkg/'.length));
@@ -61,13 +85,16 @@ export async function startProxy(target) {
     if (/^[a-z][a-z0-9_$()+/-]*$/.test(db)) {
       try { await target.prepare(db); } catch (e) { res.writeHead(502).end(String(e)); return; }
     }
-    const rule = rules.find((r) => (!r.method || r.method === req.method) && (!r.path || url.pathname.includes(r.path)) && r.times > 0);
+    const feed = url.searchParams.get('feed') ?? undefined;
+    const live = feed !== undefined && feed !== 'normal';
+    const rule = rules.find((r) => (!r.method || r.method === req.method) && (!r.path || url.pathname.includes(r.path)) && (!r.feed || r.feed === feed) && r.times > 0);
     if (rule) rule.times -= 1;
-    const entry = { t: Date.now(), method: req.method, path: url.pathname, action: rule?.action ?? 'pass', bytes: body.length, auth: req.headers.authorization };
+    const entry = { t: Date.now(), method: req.method, path: url.pathname, feed, action: rule?.action ?? 'pass', bytes: body.length, auth: req.headers.authorization };
     if (req.method === 'POST' && url.pathname.endsWith('/_bulk_docs')) {
       try { entry.ids = JSON.parse(body.toString()).docs.map((d) => d._id); } catch { entry.ids = []; }
     }
     log.push(entry);
+    if (live && (!rule || rule.action === 'stall' || rule.action === 'silent')) return stream(req, res, body, rule);
     try {
       if (rule?.action === 'drop-request') { req.socket.destroy(); return; }
       if (rule?.action === 'status') {
@@ -98,11 +125,11 @@ export async function startProxy(target) {
   const url = `http://127.0.0.1:${server.address().port}`;
   return {
     url,
-    /** Adds fault rules: { method?, path?, action, status?, retryAfter?, delayMs?, times? }. */
+    /** Adds fault rules: { method?, path?, feed?, action, status?, retryAfter?, delayMs?, times? }; `stall` and `silent` hold a live feed open with one heartbeat or none. */
     fault(...add) { for (const r of add) rules.push({ times: 1, ...r }); },
     clearFaults() { rules = []; },
     log,
     requests(path, method = 'POST') { return log.filter((e) => e.path.endsWith(path) && e.method === method); },
-    close() { server.closeAllConnections?.(); return new Promise((r) => server.close(r)); },
+    close() { for (const out of streams) out.destroy(); server.closeAllConnections?.(); return new Promise((r) => server.close(r)); },
   };
 }

@@ -4,7 +4,7 @@ import init, { initSync, Tidesync, TidesyncError } from 'tidesync';
 import type {
   AllOptions, ChangeEvent, Conflict, ConflictPolicy, Doc, DocStatus, ErrorCode, ErrorEvent, EventName,
   EventPayload, InitOutput, Json, OpenOptions, OutboxEntry, RejectReason, ResolvedEvent, Status, Strategy,
-  SyncIssue, SyncOutcome, SyncReport, SyncState, WriteResult,
+  SyncIssue, SyncOutcome, SyncReport, SyncState, WriteResult, FeedTransport,
 } from 'tidesync';
 
 /** Everything `open()` accepts. */
@@ -22,6 +22,8 @@ export function allOptions(token: string): OpenOptions {
     live: true,
     debounceMs: 50,
     pollIntervalMs: 0,
+    liveFeed: true,
+    feedHeartbeatMs: 10_000,
     backoffBaseMs: 500,
     backoffCapMs: 30_000,
     auth: async () => ({ Authorization: `Bearer ${token}-fresh` }),
@@ -60,7 +62,8 @@ export function statusLine(s: Status): string {
   const issue: SyncIssue | null = s.lastError;
   const last = s.lastSyncAt === null ? 'never' : new Date(s.lastSyncAt).toLocaleTimeString();
   const retry = s.nextRetryAt === null ? '' : ` retry at ${s.nextRetryAt}`;
-  return `${state}: ${s.pending} pending, ${s.conflicts} conflicts, last sync ${last}${retry}${issue ? ` (${issue.code}: ${issue.message})` : ''}`;
+  const transport: FeedTransport = s.transport;
+  return `${state} (${transport}): ${s.pending} pending, ${s.conflicts} conflicts, last sync ${last}${retry}${issue ? ` (${issue.code}: ${issue.message})` : ''}`;
 }
 
 function outboxLine(e: OutboxEntry): string {
@@ -145,7 +148,8 @@ export async function example(): Promise<number> {
 
   // Sync by hand, and the switches of automatic sync.
   const report: SyncReport = await db.sync();
-  for (const issue of report.errors) console.log(issue.code, issue.message, issue.id, issue.status, issue.retryAfter);
+  const pulled: SyncReport = await db.pullNow();
+  for (const issue of [...report.errors, ...pulled.errors]) console.log(issue.code, issue.message, issue.id, issue.status, issue.retryAfter);
   db.pause();
   db.resume();
   db.setNetworkEnabled(false);
