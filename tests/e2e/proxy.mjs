@@ -40,10 +40,20 @@ export async function startProxy(target) {
   const log = [];
   const upstream = new URL(target.url);
 
+  // Every request to the server, until it ends: closing the proxy ends them
+  // (a server that stays up, like CouchDB, would otherwise hold them open).
+  const streams = new Set();
+  function upstreamRequest(req, onAnswer) {
+    const headers = { ...req.headers, host: upstream.host };
+    const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, onAnswer);
+    streams.add(out);
+    out.on('close', () => streams.delete(out));
+    return out;
+  }
+
   function forward(req, body) {
     return new Promise((resolve, reject) => {
-      const headers = { ...req.headers, host: upstream.host };
-      const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (res) => {
+      const out = upstreamRequest(req, (res) => {
         readBody(res).then((data) => resolve({ status: res.statusCode, headers: res.headers, body: data }), reject);
       });
       out.on('error', reject);
@@ -52,26 +62,28 @@ export async function startProxy(target) {
   }
 
   // A live feed (`feed=continuous|longpoll|eventsource`) is piped as it
-  // streams; `stall` sends one heartbeat and then nothing, `silent` (a
-  // server or proxy buffering the stream) not even that.
-  const streams = new Set();
-  function stream(req, res, body, rule) {
+  // streams, whatever fault rule met it (a feed never ends by itself, so it
+  // cannot be buffered); `stall` sends one heartbeat and then nothing,
+  // `silent` (a server or proxy buffering the stream) not even that, and
+  // `drop-request` and `status` act as on any request.
+  async function stream(req, res, body, rule) {
+    if (rule?.action === 'drop-request') { req.socket.destroy(); return; }
+    if (rule?.action === 'status') { res.writeHead(rule.status, { 'content-type': 'application/json' }).end('{"error":"unavailable"}'); return; }
+    if (rule?.action === 'delay') await new Promise((r) => setTimeout(r, rule.delayMs));
     if (rule?.action === 'stall' || rule?.action === 'silent') {
       res.writeHead(200, { 'content-type': 'application/json' });
       if (rule.action === 'stall') res.write('\n');
       else res.flushHeaders();
       return;
     }
-    const headers = { ...req.headers, host: upstream.host };
-    const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (answer) => {
+    const out = upstreamRequest(req, (answer) => {
       res.writeHead(answer.statusCode, answer.headers);
       res.flushHeaders();
       answer.pipe(res);
     });
     out.on('error', (e) => { if (!res.headersSent) res.writeHead(502).end(String(e)); else res.destroy(); });
-    // The client went away (or the proxy closes): so does the upstream feed.
-    streams.add(out);
-    res.on('close', () => { streams.delete(out); out.destroy(); });
+    // The client went away: so does the upstream feed.
+    res.on('close', () => out.destroy());
     out.end(body);
   }
 
@@ -87,14 +99,14 @@ export async function startProxy(target) {
     }
     const feed = url.searchParams.get('feed') ?? undefined;
     const live = feed !== undefined && feed !== 'normal';
-    const rule = rules.find((r) => (!r.method || r.method === req.method) && (!r.path || url.pathname.includes(r.path)) && (!r.feed || r.feed === feed) && r.times > 0);
+    const rule = rules.find((r) => (!r.method || r.method === req.method) && (!r.path || url.pathname.includes(r.path)) && (r.feed ? r.feed === feed : !live) && r.times > 0);
     if (rule) rule.times -= 1;
     const entry = { t: Date.now(), method: req.method, path: url.pathname, feed, action: rule?.action ?? 'pass', bytes: body.length, auth: req.headers.authorization };
     if (req.method === 'POST' && url.pathname.endsWith('/_bulk_docs')) {
       try { entry.ids = JSON.parse(body.toString()).docs.map((d) => d._id); } catch { entry.ids = []; }
     }
     log.push(entry);
-    if (live && (!rule || rule.action === 'stall' || rule.action === 'silent')) return stream(req, res, body, rule);
+    if (live) return stream(req, res, body, rule);
     try {
       if (rule?.action === 'drop-request') { req.socket.destroy(); return; }
       if (rule?.action === 'status') {
@@ -125,7 +137,7 @@ export async function startProxy(target) {
   const url = `http://127.0.0.1:${server.address().port}`;
   return {
     url,
-    /** Adds fault rules: { method?, path?, feed?, action, status?, retryAfter?, delayMs?, times? }; `stall` and `silent` hold a live feed open with one heartbeat or none. */
+    /** Adds fault rules: { method?, path?, feed?, action, status?, retryAfter?, delayMs?, times? }; only a rule naming a `feed` meets a live feed request; `stall` and `silent` hold one open with one heartbeat or none. */
     fault(...add) { for (const r of add) rules.push({ times: 1, ...r }); },
     clearFaults() { rules = []; },
     log,
