@@ -90,6 +90,11 @@ test('a 503 with Retry-After is not retried earlier than asked', async () => {
   await eventually(async () => (await page.evaluate(() => window.db.status())).state === 'idle', 5000, 'idle again');
   const status = await page.evaluate(() => window.db.status());
   assert.equal(status.lastError, null, 'the error clears once a retry succeeds');
+  // The error event names the wait in the member the typings declare.
+  const errors = await page.evaluate(() => window.events.filter((e) => e.ev === 'error').map((e) => e.p));
+  const refused = errors.find((e) => e.status === 503);
+  assert.equal(refused?.retryAfter, 2, JSON.stringify(errors));
+  assert.equal('retry_after' in refused, false);
   await context.close();
 });
 

@@ -32,8 +32,10 @@ impl Default for SyncConfig {
     }
 }
 
-/// A problem met during a cycle, reported in [`SyncReport::errors`].
+/// A problem met during a cycle, reported in [`SyncReport::errors`]. Its
+/// members are camelCase in JavaScript, as the typings declare them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SyncIssue {
     /// Stable code: `network`, `timeout`, `server`, `unauthorized`, `rejected`, `protocol`, `storage`.
     pub code: String,
