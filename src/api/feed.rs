@@ -78,12 +78,7 @@ impl Feed {
     /// The transport `status()` reports: `stream`, `longpoll` or `poll` while
     /// automatic sync runs here, `none` otherwise.
     pub fn transport_name(&self) -> &'static str {
-        match self.shown.get() {
-            Some(FeedTransport::Stream) => "stream",
-            Some(FeedTransport::Longpoll) => "longpoll",
-            Some(FeedTransport::Poll) => "poll",
-            None => "none",
-        }
+        self.shown.get().map_or("none", FeedTransport::as_str)
     }
 
     /// Opens the feed when it should run and does not, closes it when it

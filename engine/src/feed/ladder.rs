@@ -1,16 +1,13 @@
 //! Which feed to hold: the best the server serves, stepping down when one
 //! stalls or keeps failing, and back up later.
 
-use serde::Serialize;
-
 use crate::{
     http::{HttpRequest, Method},
     protocol::wire::Seq,
 };
 
 /// How the client hears of other clients' changes, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FeedTransport {
     /// One `continuous` feed read as a stream: each change as it commits.
     Stream,
@@ -21,6 +18,15 @@ pub enum FeedTransport {
 }
 
 impl FeedTransport {
+    /// The name JavaScript sees in `status().transport`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedTransport::Stream => "stream",
+            FeedTransport::Longpoll => "longpoll",
+            FeedTransport::Poll => "poll",
+        }
+    }
+
     fn below(self) -> Self {
         match self {
             FeedTransport::Stream => FeedTransport::Longpoll,
