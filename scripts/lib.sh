@@ -59,22 +59,38 @@ couch_prepare() {
   export COUCH_ADMIN_AUTH COUCH_APP_AUTH COUCH_APP_USER
 }
 
-# Runs a `wasm-pack test` command line. When the browser harness itself stalls
-# (the test page never reports: "Failed to detect test as having been run"),
-# it is run once more; the stalled attempt's output is kept, prefixed, so its
-# counts are not totalled twice. A test that fails is never retried.
+# Runs a `wasm-pack test` command line with Chromium sending its requests
+# through scripts/harness-proxy.mjs (one request per connection to the test
+# runner's server, whose thread pool can otherwise leave the page's scripts
+# unanswered behind idle keep-alive sockets). The capabilities are
+# webdriver.json's plus the proxy flags. Should the harness still stall (the
+# page never reports: "Failed to detect test as having been run"), it is run
+# once more; the stalled attempt's output is kept, prefixed, so its counts
+# are not totalled twice. A test that fails is never retried.
 wasm_test() {
-  local out status=0
-  out=$(mktemp)
-  "$@" >"$out" 2>&1 || status=$?
+  local out status=0 dir proxy_pid
+  dir=$(mktemp -d)
+  node scripts/harness-proxy.mjs "$dir/port" &
+  proxy_pid=$!
+  for _ in $(seq 1 100); do [ -s "$dir/port" ] && break; sleep 0.05; done
+  [ -s "$dir/port" ] || { echo "wasm_test: the harness proxy did not start" >&2; kill "$proxy_pid" 2>/dev/null; return 1; }
+  node -e '
+    const caps = JSON.parse(require("fs").readFileSync("webdriver.json", "utf8"));
+    caps["goog:chromeOptions"].args.push(`--proxy-server=http://127.0.0.1:${process.argv[1]}`, "--proxy-bypass-list=<-loopback>");
+    require("fs").writeFileSync(process.argv[2], JSON.stringify(caps));
+  ' "$(cat "$dir/port")" "$dir/webdriver.json"
+  out="$dir/out"
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$dir/webdriver.json" "$@" >"$out" 2>&1 || status=$?
   if [ "$status" -ne 0 ] && grep -q "Failed to detect test as having been run" "$out"; then
     sed 's/^/stalled attempt: /' "$out"
-    rm -f "$out"
     echo "wasm_test: the browser harness stalled before any test reported; running it once more"
-    "$@"
-    return
+    status=0
+    WASM_BINDGEN_TEST_WEBDRIVER_JSON="$dir/webdriver.json" "$@" || status=$?
+  else
+    cat "$out"
   fi
-  cat "$out"
-  rm -f "$out"
+  kill "$proxy_pid" 2>/dev/null || true
+  wait "$proxy_pid" 2>/dev/null || true
+  rm -rf "$dir"
   return "$status"
 }
