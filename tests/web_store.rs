@@ -42,6 +42,7 @@ fn doc(id: &str, status: DocStatus) -> DocRecord {
         status,
         deleted: false,
         updated_at: 1.5,
+        attachments: None,
     }
 }
 
@@ -59,6 +60,7 @@ fn message(seq: u64, doc_id: &str) -> OutboxMessage {
         state: MessageState::InFlight,
         version: seq,
         sent: None,
+        attachments: None,
     }
 }
 
@@ -672,6 +674,7 @@ async fn reads_match_the_memory_store() {
         remote: None,
         remote_rev: "2-abc".parse().ok(),
         detected_at: 3.0,
+        remote_attachments: None,
     };
     // A document holds a conflict while it is conflicted.
     let batch = WriteBatch {
@@ -799,6 +802,7 @@ async fn a_database_of_the_first_layout_opens_with_everything_intact() {
         remote: None,
         remote_rev: "2-def".parse().ok(),
         detected_at: 9.0,
+        remote_attachments: None,
     };
     let synced = doc("s", DocStatus::Synced);
     let docs = [

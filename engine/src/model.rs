@@ -52,7 +52,16 @@ pub struct DocRecord {
     pub deleted: bool,
     /// Milliseconds since the epoch of the last local or remote change.
     pub updated_at: f64,
+    /// The `_attachments` stubs of the server revision `rev` (`None`: it has
+    /// none). A push sends them back with the local body, so editing a
+    /// document never deletes attachments on the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Attachments>,
 }
+
+/// A document's `_attachments` as the server describes them (stubs: metadata
+/// without the bytes), by attachment name.
+pub type Attachments = Map<String, Value>;
 
 /// Both sides of a conflict, handed to the app to decide.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,4 +79,8 @@ pub struct ConflictRecord {
     pub remote_rev: Option<Revision>,
     /// Milliseconds since the epoch when the conflict was found.
     pub detected_at: f64,
+    /// The `_attachments` stubs of the server's revision, which a resolution
+    /// keeps (a resolution is an edit of that revision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_attachments: Option<Attachments>,
 }

@@ -6,7 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{model::Body, protocol::revision::Revision};
+use crate::{
+    model::{Attachments, Body},
+    protocol::revision::Revision,
+};
 
 /// What a message asks the server to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +85,11 @@ pub struct OutboxMessage {
     /// What an earlier, unanswered attempt pushed, if one may have landed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent: Option<SentCopy>,
+    /// The attachment stubs of the revision the push is based on, taken from
+    /// the document when the message is claimed for a push, and sent with the
+    /// body so that the server keeps those attachments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Attachments>,
 }
 
 impl OutboxMessage {
@@ -102,8 +110,14 @@ impl OutboxMessage {
         if let Some(rev) = &self.base_rev {
             map.insert("_rev".into(), rev.to_string().into());
         }
-        if self.op == MessageOp::Delete {
-            map.insert("_deleted".into(), true.into());
+        match (self.op, &self.attachments) {
+            (MessageOp::Delete, _) => {
+                map.insert("_deleted".into(), true.into());
+            }
+            (MessageOp::Put, Some(stubs)) => {
+                map.insert("_attachments".into(), stubs.clone().into());
+            }
+            (MessageOp::Put, None) => {}
         }
         serde_json::Value::Object(map)
     }

@@ -116,7 +116,11 @@ export interface Conflict {
   remote: { [key: string]: Json } | null;
   remoteRev: string | null;
   detectedAt: number;
+  /** The attachments the server's revision holds (metadata only), which a resolution keeps. */
+  remoteAttachments?: { [name: string]: AttachmentStub };
 }
+/** An attachment as the server describes it, without its bytes (CouchDB's stub). */
+export interface AttachmentStub { content_type: string; digest?: string; length?: number; revpos?: number; stub: true; }
 /** Why the server refused a change for good. */
 export interface RejectReason { code: 'rejected'; status: number | null; error: string; reason: string; }
 /** How a write's change ended on the server. */

@@ -3,11 +3,10 @@
 // updates planned before their read, the schema v2 migration, and deleting a database. Each section says which Rust
 // module calls it.
 //
-// Keep the package's JavaScript snippets few (four today): the server of
-// wasm-bindgen's test runner (tiny_http) can leave a fifth concurrent
-// connection unaccepted while four keep-alive ones hold its threads, and the
-// browser fetching more snippets at once than that stalls a test run before
-// any test starts.
+// Each snippet is one more module a page fetches before the package starts,
+// so they stay few. (The browser tests send them through
+// scripts/harness-proxy.mjs: the wasm-bindgen test runner's server could
+// otherwise leave one unanswered behind idle keep-alive connections.)
 
 // ---- Records (record.rs) ----
 // The shape of tidesync's IndexedDB records, built and read on the JavaScript

@@ -12,7 +12,7 @@
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use tidesync_engine::{
     error::StoreError,
-    model::{Body, ConflictRecord, DocRecord, DocStatus},
+    model::{Attachments, Body, ConflictRecord, DocRecord, DocStatus},
     outbox::OutboxMessage,
     Revision,
 };
@@ -49,6 +49,8 @@ pub(super) struct StoredDoc {
     status: DocStatus,
     deleted: bool,
     updated_at: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attachments: Option<Attachments>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<OutboxMessage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +82,7 @@ impl StoredDoc {
             status,
             deleted,
             updated_at,
+            attachments,
         } = doc;
         StoredDoc {
             id,
@@ -89,6 +92,7 @@ impl StoredDoc {
             status,
             deleted,
             updated_at,
+            attachments,
             messages,
             conflict,
             base_is_local: false,
@@ -112,6 +116,7 @@ impl StoredDoc {
             status: self.status,
             deleted: self.deleted,
             updated_at: self.updated_at,
+            attachments: self.attachments,
         };
         (doc, self.messages, self.conflict)
     }

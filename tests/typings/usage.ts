@@ -160,6 +160,10 @@ export async function example(): Promise<number> {
   const conflicts: Conflict[] = await db.conflicts();
   for (const c of conflicts) {
     const remoteRev: string | null = c.remoteRev;
+    const photos: string[] = Object.entries(c.remoteAttachments ?? {})
+      .filter(([, stub]) => stub.content_type.startsWith('image/'))
+      .map(([name, stub]) => `${name} (${stub.length ?? 0} bytes, ${stub.digest ?? 'no digest'})`);
+    void photos;
     if (c.local === null) await db.discardLocal(c.id);
     else if (remoteRev === null) await db.resolve(c.id, null);
     else await db.resolve(c.id, merged(c));

@@ -144,6 +144,7 @@ fn queue_change(
             last_error: None,
             state: MessageState::Queued,
             sent: None,
+            attachments: None,
         },
     };
     batch.put_messages.push(message);
@@ -167,6 +168,7 @@ pub fn plan_put(
         status: DocStatus::Pending,
         deleted: false,
         updated_at: ctx.now,
+        attachments: None,
     });
     doc.local = body;
     doc.deleted = false;

@@ -6,7 +6,7 @@ use crate::{
     error::EngineError,
     event::{Event, Origin},
     merge::Resolution,
-    model::{Body, ConflictRecord, DocRecord, DocStatus},
+    model::{Attachments, Body, ConflictRecord, DocRecord, DocStatus},
     outbox::MessageOp,
     protocol::revision::Revision,
     store::{Snapshot, WriteBatch},
@@ -53,6 +53,7 @@ pub fn plan_resolution(
     let mut doc = DocRecord {
         rev: conflict.remote_rev.clone(),
         base: conflict.remote.clone(),
+        attachments: conflict.remote_attachments.clone(),
         local,
         status: DocStatus::Pending,
         deleted,
@@ -91,13 +92,12 @@ pub fn plan_auto_resolution(
     let (batch, outcome) = if resolution.body == conflict.remote {
         let mut batch = WriteBatch::default();
         end_local_changes(&mut batch, snapshot, &doc.id);
-        let (outcome, _) = take_server_side(
-            &mut batch,
-            &doc.id,
-            conflict.remote_rev.clone(),
-            conflict.remote.clone(),
-            ctx.now,
-        );
+        let server = ServerSide {
+            rev: conflict.remote_rev.clone(),
+            body: conflict.remote.clone(),
+            attachments: conflict.remote_attachments.clone(),
+        };
+        let (outcome, _) = take_server_side(&mut batch, &doc.id, server, ctx.now);
         (batch, outcome)
     } else {
         plan_resolution(snapshot, doc, conflict, resolution.body.clone(), ctx)
@@ -135,14 +135,22 @@ pub fn plan_discard_local(
             .iter()
             .map(|m| (m.doc_id.clone(), m.seq)),
     );
-    let (rev, base) = match snapshot.conflicts.get(id) {
+    let server = match snapshot.conflicts.get(id) {
         Some(conflict) => {
             batch.delete_conflicts.push(id.to_owned());
-            (conflict.remote_rev.clone(), conflict.remote.clone())
+            ServerSide {
+                rev: conflict.remote_rev.clone(),
+                body: conflict.remote.clone(),
+                attachments: conflict.remote_attachments.clone(),
+            }
         }
-        None => (doc.rev.clone(), doc.base.clone()),
+        None => ServerSide {
+            rev: doc.rev.clone(),
+            body: doc.base.clone(),
+            attachments: doc.attachments.clone(),
+        },
     };
-    let (outcome, deleted) = take_server_side(&mut batch, id, rev, base, now);
+    let (outcome, deleted) = take_server_side(&mut batch, id, server, now);
     let events = vec![Event::Change {
         id: id.to_owned(),
         origin: Origin::Local,
@@ -151,16 +159,30 @@ pub fn plan_discard_local(
     Ok((batch, outcome, events))
 }
 
-/// Makes the document the server's at `rev` with body `base` (`None`: a
-/// tombstone), synced; a document the server never had is forgotten. Returns
-/// the outcome and whether the document is now deleted.
+/// A server revision of a document, as a conflict or a synced record knows it.
+struct ServerSide {
+    /// The revision (`None`: the server never had the document).
+    rev: Option<Revision>,
+    /// Its body (`None`: a tombstone).
+    body: Option<Body>,
+    /// Its attachment stubs.
+    attachments: Option<Attachments>,
+}
+
+/// Makes the document the server's side, synced; a document the server never
+/// had is forgotten. Returns the outcome and whether the document is now
+/// deleted.
 fn take_server_side(
     batch: &mut WriteBatch,
     id: &str,
-    rev: Option<Revision>,
-    base: Option<Body>,
+    server: ServerSide,
     now: f64,
 ) -> (WriteOutcome, bool) {
+    let ServerSide {
+        rev,
+        body: base,
+        attachments,
+    } = server;
     let outcome = WriteOutcome {
         id: id.to_owned(),
         rev: rev.as_ref().map(ToString::to_string),
@@ -181,6 +203,7 @@ fn take_server_side(
         status: DocStatus::Synced,
         deleted,
         updated_at: now,
+        attachments,
     });
     (outcome, deleted)
 }

@@ -126,6 +126,28 @@ impl Document {
     }
 }
 
+/// `_attachments` as stubs: each attachment's metadata without its bytes
+/// (`data`, `follows`), marked `stub: true`.
+///
+/// A client keeps these for the server revision it holds and sends them back
+/// with an edit: CouchDB drops every attachment an update leaves out, so an
+/// edit without them would delete the server's attachments.
+pub fn attachment_stubs(attachments: &Map<String, Value>) -> Map<String, Value> {
+    attachments
+        .iter()
+        .map(|(name, info)| {
+            let mut stub = match info {
+                Value::Object(meta) => meta.clone(),
+                _ => Map::new(),
+            };
+            stub.remove("data");
+            stub.remove("follows");
+            stub.insert("stub".into(), Value::Bool(true));
+            (name.clone(), Value::Object(stub))
+        })
+        .collect()
+}
+
 /// What a revision hash covers: the body, plus `_attachments` reduced to each
 /// attachment's `content_type`, `digest` and `length` when there are any.
 ///

@@ -35,7 +35,15 @@ fn doc(id: &str, status: DocStatus, deleted: bool) -> DocRecord {
         status,
         deleted,
         updated_at: 1_700_000_000_000.0,
+        // Kept through every store: a push sends them back.
+        attachments: (!deleted).then(|| stubs("photo.jpg")),
     }
+}
+
+fn stubs(name: &str) -> crate::model::Attachments {
+    body(
+        json!({name: {"content_type": "image/jpeg", "digest": "md5-AAAA", "length": 3, "revpos": 1, "stub": true}}),
+    )
 }
 
 fn message(seq: u64, doc_id: &str) -> OutboxMessage {
@@ -52,6 +60,7 @@ fn message(seq: u64, doc_id: &str) -> OutboxMessage {
         state: MessageState::Queued,
         version: seq,
         sent: None,
+        attachments: None,
     }
 }
 
@@ -287,6 +296,7 @@ async fn conflicts_and_meta<S: LocalStore>(store: &S) {
         remote: None,
         remote_rev: "2-abc".parse().ok(),
         detected_at: 5.0,
+        remote_attachments: Some(stubs("plan.pdf")),
     };
     let batch = WriteBatch {
         put_conflicts: vec![conflict("y"), conflict("x")],

@@ -15,9 +15,14 @@ use crate::{
     event::{Event, RejectReason},
     local::Stamp,
     merge::ConflictPolicy,
-    model::Body,
+    model::{Attachments, Body},
     outbox::OutboxMessage,
-    protocol::{document::Document, revision::Revision, wire::ChangeRow, wire::Seq},
+    protocol::{
+        document::{attachment_stubs, Document},
+        revision::Revision,
+        wire::ChangeRow,
+        wire::Seq,
+    },
     store::{Snapshot, WriteBatch},
 };
 use work::Work;
@@ -31,16 +36,24 @@ pub struct RemoteDoc {
     pub deleted: bool,
     /// The body (empty for a tombstone).
     pub body: Body,
+    /// Its `_attachments`, as stubs (`None`: none, or a tombstone).
+    pub attachments: Option<Attachments>,
 }
 
 impl RemoteDoc {
     /// Reads a document as the server returned it.
     pub fn from_json(value: Value) -> Option<RemoteDoc> {
         let doc = Document::from_json(value).ok()?;
+        let attachments = doc
+            .attachments
+            .as_ref()
+            .filter(|atts| !doc.deleted && !atts.is_empty())
+            .map(attachment_stubs);
         Some(RemoteDoc {
             rev: doc.rev?,
             deleted: doc.deleted,
             body: doc.body,
+            attachments,
         })
     }
 

@@ -32,6 +32,8 @@ pub struct Stored {
     pub rev: Revision,
     pub deleted: bool,
     pub body: Body,
+    /// Attachment metadata by name, as CouchDB shows it in stubs.
+    pub attachments: Body,
     seq: u64,
 }
 
@@ -44,6 +46,8 @@ pub struct FakeServer {
     pub max_doc_bytes: Cell<usize>,
     pub writes: Cell<u32>,
     pub requests: RefCell<Vec<String>>,
+    /// Every document written, as the writer sent it.
+    pub written: RefCell<Vec<Value>>,
 }
 
 impl FakeServer {
@@ -70,7 +74,49 @@ impl FakeServer {
         self.docs.borrow().get(id).map(|d| d.rev.clone())
     }
 
+    /// The names of the attachments the current revision of `id` holds.
+    pub fn attachment_names(&self, id: &str) -> Vec<String> {
+        self.docs
+            .borrow()
+            .get(id)
+            .map(|d| d.attachments.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Writes `value` as another client would (`_bulk_docs` with one
+    /// document): its `_rev` must be the current one.
+    pub fn write_as_other_client(&self, value: Value) -> Value {
+        self.exists.set(true);
+        self.write(value)
+    }
+
+    /// CouchDB's rules for `_attachments` on an update: a stub keeps what the
+    /// parent revision holds under that name (412 `missing_stub` when it has
+    /// nothing), inline `data` is new bytes, and a name left out is dropped.
+    fn attachments_of(doc: &Document, parent: Option<&Stored>) -> Result<Body, &'static str> {
+        let mut kept = Body::new();
+        for (name, info) in doc.attachments.iter().flatten() {
+            let stub = info.get("stub").and_then(Value::as_bool) == Some(true);
+            let meta = if stub {
+                parent
+                    .and_then(|p| p.attachments.get(name))
+                    .cloned()
+                    .ok_or("missing_stub")?
+            } else {
+                let data = info
+                    .get("data")
+                    .and_then(Value::as_str)
+                    .ok_or("bad_request")?;
+                let content_type = info.get("content_type").cloned().unwrap_or(Value::Null);
+                json!({"content_type": content_type, "digest": format!("md5-{data}"), "length": data.len()})
+            };
+            kept.insert(name.clone(), meta);
+        }
+        Ok(kept)
+    }
+
     fn write(&self, value: Value) -> Value {
+        self.written.borrow_mut().push(value.clone());
         let id = value
             .get("_id")
             .and_then(Value::as_str)
@@ -92,6 +138,10 @@ impl FakeServer {
                 return json!({"id": id, "error": "conflict", "reason": "Document update conflict."})
             }
         };
+        let attachments = match Self::attachments_of(&doc, current.filter(|c| !c.deleted)) {
+            Ok(kept) => kept,
+            Err(error) => return json!({"id": id, "error": error, "reason": "attachments"}),
+        };
         let rev = Revision::next(
             parent.as_ref(),
             &Value::Object(doc.body.clone()),
@@ -106,6 +156,11 @@ impl FakeServer {
                 rev: rev.clone(),
                 deleted: doc.deleted,
                 body,
+                attachments: if doc.deleted {
+                    Body::new()
+                } else {
+                    attachments
+                },
                 seq: self.seq.get(),
             },
         );
@@ -118,6 +173,18 @@ impl FakeServer {
         map.insert("_rev".into(), stored.rev.to_string().into());
         if stored.deleted {
             map.insert("_deleted".into(), true.into());
+        }
+        if !stored.attachments.is_empty() {
+            let stubs: Body = stored
+                .attachments
+                .iter()
+                .map(|(name, meta)| {
+                    let mut stub = meta.as_object().cloned().unwrap_or_default();
+                    stub.insert("stub".into(), true.into());
+                    (name.clone(), Value::Object(stub))
+                })
+                .collect();
+            map.insert("_attachments".into(), Value::Object(stubs));
         }
         Value::Object(map)
     }

@@ -30,6 +30,7 @@ fn queued(seq: u64) -> OutboxMessage {
         last_error: None,
         state: MessageState::Queued,
         sent: None,
+        attachments: None,
     }
 }
 

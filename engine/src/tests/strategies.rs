@@ -21,6 +21,7 @@ fn conflict(base: Value, local: Option<Value>, remote: Option<Value>) -> Conflic
         remote: remote.and_then(body),
         remote_rev: Some("2-abc".parse::<Revision>().expect("rev")),
         detected_at: 1.0,
+        remote_attachments: None,
     }
 }
 

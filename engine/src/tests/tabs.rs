@@ -190,6 +190,7 @@ fn an_acknowledgement_applied_twice_settles_once() {
         last_error: None,
         state: MessageState::InFlight,
         sent: None,
+        attachments: None,
     };
     let plan = crate::sync::plan::Plan::Settle(vec![(
         stale,
@@ -286,6 +287,7 @@ impl Transport for WritesBehindTheCursor<'_> {
                     status: DocStatus::Pending,
                     deleted: false,
                     updated_at: 1.0,
+                    attachments: None,
                 }],
                 put_messages: vec![crate::outbox::OutboxMessage {
                     seq,
@@ -300,6 +302,7 @@ impl Transport for WritesBehindTheCursor<'_> {
                     last_error: None,
                     state: MessageState::Queued,
                     sent: None,
+                    attachments: None,
                 }],
                 ..Default::default()
             };

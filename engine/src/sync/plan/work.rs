@@ -105,9 +105,18 @@ impl<'a> Work<'a> {
             if current.state == MessageState::Rejected {
                 continue;
             }
+            // The stubs of the revision the push is based on: the server
+            // drops any attachment the new revision leaves out.
+            let attachments = self
+                .snapshot
+                .docs
+                .get(&current.doc_id)
+                .filter(|doc| doc.rev.is_some() && doc.rev == current.base_rev)
+                .and_then(|doc| doc.attachments.clone());
             let claimed = OutboxMessage {
                 state: MessageState::InFlight,
                 attempts: current.attempts + 1,
+                attachments,
                 ..current
             };
             self.applied.claimed.push(claimed.clone());
@@ -146,6 +155,7 @@ impl<'a> Work<'a> {
                     let moved = ConflictRecord {
                         remote: body,
                         remote_rev: Some(remote.rev),
+                        remote_attachments: remote.attachments,
                         ..conflict
                     };
                     // The policy may decide now (a rule reads the new version);
@@ -182,6 +192,7 @@ impl<'a> Work<'a> {
                     remote: body,
                     remote_rev: Some(remote.rev),
                     detected_at: self.now,
+                    remote_attachments: remote.attachments,
                 };
                 if let Some(outcome) = self.try_auto_resolve(&doc, &conflict, true) {
                     self.pulled_resolution(&outcome);
@@ -255,11 +266,13 @@ fn remote_of(row: &ChangeRow) -> Option<RemoteDoc> {
             rev: rev.clone(),
             deleted: row.deleted,
             body: Body::new(),
+            attachments: None,
         },
     };
     remote.deleted |= row.deleted;
     if remote.deleted {
         remote.body = Body::new();
+        remote.attachments = None;
     }
     Some(remote)
 }
@@ -273,5 +286,6 @@ fn synced_doc(id: &str, remote: &RemoteDoc, now: f64) -> DocRecord {
         status: DocStatus::Synced,
         deleted: remote.deleted,
         updated_at: now,
+        attachments: remote.attachments.clone(),
     }
 }

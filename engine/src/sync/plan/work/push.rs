@@ -5,7 +5,7 @@
 use super::Work;
 use crate::{
     event::{Event, RejectReason, Settlement},
-    model::{ConflictRecord, DocRecord, DocStatus},
+    model::{Attachments, ConflictRecord, DocRecord, DocStatus},
     outbox::{MessageOp, MessageState, OutboxMessage, SentCopy},
     protocol::revision::Revision,
     sync::plan::{PushResult, RemoteDoc},
@@ -33,9 +33,15 @@ impl Work<'_> {
         result: PushResult,
     ) {
         match result {
-            PushResult::Ack(rev) => self.acknowledge(&current, &pushed, rev),
+            PushResult::Ack(rev) => {
+                let landed = Landed {
+                    rev,
+                    attachments: sent.attachments.clone(),
+                };
+                self.acknowledge(&current, &pushed, landed)
+            }
             PushResult::Conflict(Some(remote)) if is_own_write(&pushed, &remote) => {
-                self.acknowledge(&current, &pushed, remote.rev)
+                self.acknowledge(&current, &pushed, Landed::from(remote))
             }
             PushResult::Conflict(Some(remote))
                 if current
@@ -46,7 +52,7 @@ impl Work<'_> {
                 // An earlier attempt, whose answer was lost, landed; the
                 // edit pushed now was made after it.
                 let earlier = current.sent.clone().unwrap_or(pushed);
-                self.acknowledge(&current, &earlier, remote.rev)
+                self.acknowledge(&current, &earlier, Landed::from(remote))
             }
             PushResult::Conflict(Some(remote)) if self.already_based_on(sent, &remote) => {
                 // The push was based on a revision older than one this client
@@ -161,7 +167,8 @@ impl Work<'_> {
     /// if it still holds that version; an edit made since (coalesced into it,
     /// or queued behind it) stays queued, rebased on the new revision, and the
     /// document stays pending. Only the writes `pushed` carried settle.
-    fn acknowledge(&mut self, current: &OutboxMessage, pushed: &SentCopy, rev: Revision) {
+    fn acknowledge(&mut self, current: &OutboxMessage, pushed: &SentCopy, landed: Landed) {
+        let Landed { rev, attachments } = landed;
         let id = current.doc_id.clone();
         self.applied.pushed += 1;
         if current.version == pushed.version {
@@ -194,10 +201,12 @@ impl Work<'_> {
             };
             let base =
                 (pushed.op == MessageOp::Put).then(|| pushed.body.clone().unwrap_or_default());
+            let attachments = attachments.filter(|_| pushed.op == MessageOp::Put);
             self.put_doc(DocRecord {
                 rev: Some(rev.clone()),
                 base,
                 status,
+                attachments,
                 ..doc
             });
         }
@@ -226,6 +235,7 @@ impl Work<'_> {
             base: doc.base.clone(),
             local: (!doc.deleted).then(|| doc.local.clone()),
             remote: remote.as_ref().and_then(RemoteDoc::body_or_none),
+            remote_attachments: remote.as_ref().and_then(|r| r.attachments.clone()),
             remote_rev: remote.map(|r| r.rev),
             detected_at: self.now,
         };
@@ -250,6 +260,23 @@ impl Work<'_> {
             through: None,
             settlement,
         });
+    }
+}
+
+/// A push that landed: the revision the server gave it and the attachment
+/// stubs that revision holds (what the push carried, or what the server
+/// showed when the landing was found through a conflict).
+struct Landed {
+    rev: Revision,
+    attachments: Option<Attachments>,
+}
+
+impl From<RemoteDoc> for Landed {
+    fn from(remote: RemoteDoc) -> Self {
+        Landed {
+            rev: remote.rev,
+            attachments: remote.attachments,
+        }
     }
 }
 
