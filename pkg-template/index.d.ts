@@ -15,14 +15,17 @@ export type ErrorCode =
   | 'storage'
   | 'closed'
   | 'blocked'
-  | 'migration_failed'
-  | 'network'
-  | 'server';
+  | 'migration_failed';
 
 /** Every failure of tidesync: a real `Error` with a stable `code`. */
 export declare class TidesyncError extends Error {
   constructor(code: ErrorCode, message: string, details?: unknown);
   readonly name: 'TidesyncError';
   readonly code: ErrorCode;
-  readonly details?: unknown;
+  /**
+   * The parts of the message an app acts on: `{ id, size, limit }` for
+   * `document_too_large`, `{ id }` for `not_found` and `not_conflicted`;
+   * absent for other codes.
+   */
+  readonly details?: { id: string; size?: number; limit?: number };
 }

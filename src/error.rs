@@ -52,6 +52,21 @@ impl SdkError {
             SdkError::InvalidListener(_) => "invalid_listener",
         }
     }
+
+    /// What `TidesyncError.details` carries: the parts of the message an app
+    /// acts on (which document, how large against which limit), so it need
+    /// not parse the message. `None` when the message says it all.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            SdkError::Engine(EngineError::DocumentTooLarge { id, size, limit }) => {
+                Some(serde_json::json!({"id": id, "size": size, "limit": limit}))
+            }
+            SdkError::Engine(EngineError::NotFound(id) | EngineError::NotConflicted(id)) => {
+                Some(serde_json::json!({"id": id}))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Builds a `TidesyncError`.
@@ -61,6 +76,9 @@ pub fn js_error(code: &str, message: &str, details: &JsValue) -> JsValue {
 
 impl From<SdkError> for JsValue {
     fn from(error: SdkError) -> JsValue {
-        js_error(error.code(), &error.to_string(), &JsValue::UNDEFINED)
+        let details = error
+            .details()
+            .map_or(JsValue::UNDEFINED, |d| crate::convert::to_js(&d));
+        js_error(error.code(), &error.to_string(), &details)
     }
 }

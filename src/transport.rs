@@ -133,16 +133,16 @@ impl FetchTransport {
         clear_timeout(timer);
         self.current.borrow_mut().take();
         let (response, body) = result?;
-        let retry_after = response
+        let retry_after_ms = response
             .headers()
             .get("Retry-After")
             .ok()
             .flatten()
-            .and_then(|v| v.trim().parse::<f64>().ok());
+            .and_then(|v| retry_after_ms(&v));
         Ok(HttpResponse {
             status: response.status(),
             body,
-            retry_after,
+            retry_after_ms,
         })
     }
 }
@@ -203,4 +203,15 @@ fn clear_timeout(handle: i32) {
     } else if let Some(worker) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
         worker.clear_timeout_with_handle(handle);
     }
+}
+
+/// A `Retry-After` value in milliseconds from now: the header holds either
+/// seconds or an HTTP date (RFC 9110 §10.2.3). `None` for anything else.
+fn retry_after_ms(value: &str) -> Option<f64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then_some(seconds * 1000.0);
+    }
+    let at = js_sys::Date::parse(value);
+    (!at.is_nan()).then(|| (at - js_sys::Date::now()).max(0.0))
 }

@@ -302,7 +302,16 @@ async fn bad_input_is_refused_with_a_code_and_nothing_is_stored() {
     ];
     for (expr, code) in cases {
         let result = support::try_call(&db, "put", &[eval(expr)]).await;
-        expect_code(result, code);
+        let error = expect_code(result, code);
+        // Only the codes whose message names a document carry details.
+        let details = get(&error, "details");
+        if *code == "document_too_large" {
+            assert_eq!(get(&details, "id").as_string().as_deref(), Some("x"));
+            assert_eq!(get(&details, "limit").as_f64(), Some(200.0));
+            assert!(get(&details, "size").as_f64().is_some_and(|s| s > 200.0));
+        } else {
+            assert!(details.is_undefined(), "{code}: {details:?}");
+        }
     }
     assert_eq!(call(&db, "pendingCount", &[]).await.as_f64(), Some(0.0));
     assert_eq!(
@@ -346,13 +355,23 @@ async fn bad_input_is_refused_with_a_code_and_nothing_is_stored() {
         support::try_call(&db, "get", &[JsValue::from_f64(3.0)]).await,
         "invalid_id",
     );
-    expect_code(
+    let missing = expect_code(
         support::try_call(&db, "delete", &["missing".into()]).await,
         "not_found",
     );
-    expect_code(
+    assert_eq!(
+        get(&get(&missing, "details"), "id").as_string().as_deref(),
+        Some("missing")
+    );
+    let unconflicted = expect_code(
         support::try_call(&db, "resolve", &["ok".into(), json("{}")]).await,
         "not_conflicted",
+    );
+    assert_eq!(
+        get(&get(&unconflicted, "details"), "id")
+            .as_string()
+            .as_deref(),
+        Some("ok")
     );
     expect_code(support::try_call(&db, "sync", &[]).await, "no_remote");
     expect_code(

@@ -92,7 +92,7 @@ export function renderInspections(list, docs, { pendingIds, conflictIds }, actio
   list.replaceChildren(...sorted.map((doc) => inspectionCard(doc, state(doc._id), actions)));
 }
 
-const OUTBOX_STATE = { queued: 'Queued', 'in-flight': 'Sending', rejected: 'Rejected' };
+const OUTBOX_STATE = { queued: 'Queued', inFlight: 'Sending', rejected: 'Rejected' };
 
 /** The outbox: one row per change waiting for the server. */
 export function renderOutbox(details, entries) {

@@ -59,8 +59,9 @@ pub struct HttpResponse {
     pub status: u16,
     /// The body text.
     pub body: String,
-    /// `Retry-After`, in seconds, when the server sent one.
-    pub retry_after: Option<f64>,
+    /// `Retry-After` when the server sent one, in milliseconds (the header
+    /// counts seconds; every duration the engine keeps is in milliseconds).
+    pub retry_after_ms: Option<f64>,
 }
 
 /// A request that produced no response.

@@ -199,8 +199,8 @@ impl Scheduler {
         let ceiling =
             (self.config.backoff_base_ms * 2f64.powi(exponent)).min(self.config.backoff_cap_ms);
         let mut delay = random.clamp(0.0, 1.0) * ceiling;
-        if let Some(seconds) = failure.retry_after {
-            delay = delay.max(seconds * 1000.0);
+        if let Some(wait) = failure.retry_after_ms {
+            delay = delay.max(wait);
         }
         self.next_retry_at = Some(now + delay);
         self.last_error = Some(failure.clone());
@@ -276,13 +276,13 @@ impl Scheduler {
 mod tests {
     use super::*;
 
-    fn failed(code: &str, retry_after: Option<f64>) -> SyncReport {
+    fn failed(code: &str, retry_after_ms: Option<f64>) -> SyncReport {
         let issue = SyncIssue {
             code: code.into(),
             message: code.into(),
             id: None,
             status: None,
-            retry_after,
+            retry_after_ms,
         };
         SyncReport {
             errors: vec![issue],
@@ -375,7 +375,7 @@ mod tests {
     fn retry_after_is_a_floor() {
         let mut s = scheduler();
         s.cycle_started(0.0);
-        s.cycle_ended(&failed("server", Some(2.0)), 10.0, 0.0);
+        s.cycle_ended(&failed("server", Some(2_000.0)), 10.0, 0.0);
         assert_eq!(s.poll(1_000.0), Action::WakeAt(2_010.0));
         assert_eq!(s.poll(2_010.0), Action::RunNow);
     }

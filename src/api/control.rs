@@ -3,7 +3,7 @@
 //! `close()` and `destroy()`.
 
 use js_sys::Promise;
-use tidesync_engine::store::LocalStore;
+use tidesync_engine::{outbox::MessageState, store::LocalStore};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -75,7 +75,7 @@ impl Tidesync {
                     serde_json::json!({
                         "seq": m.seq, "id": m.id, "docId": m.doc_id, "op": m.op, "baseRev": m.base_rev,
                         "body": m.body, "createdAt": m.created_at, "attempts": m.attempts,
-                        "lastError": m.last_error, "state": m.state,
+                        "lastError": m.last_error, "state": state_name(m.state),
                     })
                 })
                 .collect();
@@ -133,5 +133,15 @@ impl Tidesync {
                 .map_err(SdkError::from)?;
             Ok(JsValue::UNDEFINED)
         })
+    }
+}
+
+/// An outbox message's state as the API names it: camelCase like every other
+/// name in JavaScript (the stored form, `in-flight`, stays as it is on disk).
+fn state_name(state: MessageState) -> &'static str {
+    match state {
+        MessageState::Queued => "queued",
+        MessageState::InFlight => "inFlight",
+        MessageState::Rejected => "rejected",
     }
 }

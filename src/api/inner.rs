@@ -313,7 +313,7 @@ impl Inner {
                     message: error.to_string(),
                     id: None,
                     status: None,
-                    retry_after: None,
+                    retry_after_ms: None,
                 }],
                 ..SyncReport::default()
             },

@@ -104,7 +104,7 @@ export interface OutboxEntry {
   createdAt: number;
   attempts: number;
   lastError: string | null;
-  state: 'queued' | 'in-flight' | 'rejected';
+  state: 'queued' | 'inFlight' | 'rejected';
 }
 /** Filters of `all()`. */
 export interface AllOptions { includeDeleted?: boolean; status?: DocStatus; }
@@ -133,7 +133,13 @@ export type SyncOutcome =
 /** What `put`, `delete`, `resolve` and `discardLocal` resolve to. */
 export interface WriteResult { id: string; rev: string | null; status: DocStatus; synced: Promise<SyncOutcome>; }
 /** A problem met during sync. */
-export interface SyncIssue { code: string; message: string; id?: string; status?: number; retryAfter?: number; }
+/** Codes of `SyncIssue`: what stopped a cycle (the transport, the server, its answer, local storage) or a change the server refused for good. */
+export type SyncIssueCode =
+  | 'network' | 'timeout' | 'server' | 'unauthorized' | 'protocol' | 'rejected'
+  | 'storage' | 'quota_exceeded' | 'closed' | 'blocked' | 'migration_failed'
+  | 'invalid_document' | 'invalid_id' | 'document_too_large' | 'not_found' | 'not_conflicted';
+/** A problem met during sync; `retryAfterMs` is the server's `Retry-After`, in milliseconds. */
+export interface SyncIssue { code: SyncIssueCode; message: string; id?: string; status?: number; retryAfterMs?: number; }
 /** Names accepted by `on()`. */
 export type EventName = 'change' | 'conflict' | 'status' | 'error' | 'resolved';
 /**
@@ -142,7 +148,11 @@ export type EventName = 'change' | 'conflict' | 'status' | 'error' | 'resolved';
  */
 export interface ChangeEvent { type: 'change'; id: string; origin: 'local' | 'tab' | 'remote'; deleted: boolean; }
 /** `error`: a change rejected for good, or a failed sync cycle. */
-export interface ErrorEvent { code: string; message: string; id?: string; status?: number | null; error?: string; reason?: string; retryAfter?: number; }
+export interface ErrorEvent {
+  /** A `SyncIssue` code, or what a callback did: `resolver_timeout`, `auth_failed`, `auth_timeout`. */
+  code: SyncIssueCode | 'resolver_timeout' | 'auth_failed' | 'auth_timeout';
+  message: string; id?: string; status?: number | null; error?: string; reason?: string; retryAfterMs?: number;
+}
 /** `resolved`: a conflict decided automatically (`custom` for the app's resolver). */
 export interface ResolvedEvent { type: 'resolved'; id: string; strategy: string; clashes: string[]; }
 /** What listeners receive, by event. */

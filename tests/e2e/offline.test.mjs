@@ -90,11 +90,35 @@ test('a 503 with Retry-After is not retried earlier than asked', async () => {
   await eventually(async () => (await page.evaluate(() => window.db.status())).state === 'idle', 5000, 'idle again');
   const status = await page.evaluate(() => window.db.status());
   assert.equal(status.lastError, null, 'the error clears once a retry succeeds');
-  // The error event names the wait in the member the typings declare.
+  // The error event names the wait in the member the typings declare, in
+  // milliseconds like every duration of the API.
   const errors = await page.evaluate(() => window.events.filter((e) => e.ev === 'error').map((e) => e.p));
   const refused = errors.find((e) => e.status === 503);
-  assert.equal(refused?.retryAfter, 2, JSON.stringify(errors));
+  assert.equal(refused?.code, 'server', JSON.stringify(errors));
+  assert.equal(refused.retryAfterMs, 2000, JSON.stringify(errors));
   assert.equal('retry_after' in refused, false);
+  assert.equal('retryAfter' in refused, false);
+  await context.close();
+});
+
+test('a Retry-After given as an HTTP date is honoured too', async () => {
+  const context = await browser.newContext();
+  const page = await sdkPage(context, proxy.url);
+  const db = fresh('retry-date');
+  await openDb(page, fresh('c'), db);
+  await eventually(async () => (await page.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
+  // HTTP dates count whole seconds: 4 s ahead is at least 3 s of waiting.
+  const until = new Date(Date.now() + 4000).toUTCString();
+  proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'status', status: 503, retryAfter: until });
+  const outcome = await page.evaluate(async () => (await window.db.put({ _id: 'x' })).synced);
+  assert.equal(outcome.outcome, 'accepted');
+  const pushes = proxy.requests(`/${db}/_bulk_docs`);
+  assert.equal(pushes.length, 2);
+  const waited = pushes[1].t - pushes[0].t;
+  assert.ok(waited >= 2500, `retried after ${waited} ms, before the date the server named (${until})`);
+  const errors = await page.evaluate(() => window.events.filter((e) => e.ev === 'error').map((e) => e.p));
+  const refused = errors.find((e) => e.status === 503);
+  assert.ok(refused.retryAfterMs > 2000 && refused.retryAfterMs <= 4000, JSON.stringify(refused));
   await context.close();
 });
 

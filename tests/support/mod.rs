@@ -139,7 +139,7 @@ pub async fn call(db: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
 }
 
 /// Asserts a rejection is a `TidesyncError` (an `Error`) with `code`.
-pub fn expect_code(result: Result<JsValue, JsValue>, code: &str) {
+pub fn expect_code(result: Result<JsValue, JsValue>, code: &str) -> JsValue {
     let error = match result {
         Ok(value) => panic!("expected error {code}, got {value:?}"),
         Err(error) => error,
@@ -158,6 +158,7 @@ pub fn expect_code(result: Result<JsValue, JsValue>, code: &str) {
         "{:?}",
         get(&error, "message")
     );
+    error
 }
 
 /// Records the payloads of one event.

@@ -68,7 +68,7 @@ export function statusLine(s: Status): string {
 
 function outboxLine(e: OutboxEntry): string {
   const op: 'put' | 'delete' = e.op;
-  const state: 'queued' | 'in-flight' | 'rejected' = e.state;
+  const state: 'queued' | 'inFlight' | 'rejected' = e.state;
   const body: { [key: string]: Json } | null = e.body;
   return `#${e.seq} ${e.id} ${op} ${e.docId} on ${e.baseRev ?? 'new'} ${state} after ${e.attempts} tries ${e.lastError ?? ''} at ${e.createdAt} ${body ? Object.keys(body).length : 0}`;
 }
@@ -149,7 +149,7 @@ export async function example(): Promise<number> {
   // Sync by hand, and the switches of automatic sync.
   const report: SyncReport = await db.sync();
   const pulled: SyncReport = await db.pullNow();
-  for (const issue of [...report.errors, ...pulled.errors]) console.log(issue.code, issue.message, issue.id, issue.status, issue.retryAfter);
+  for (const issue of [...report.errors, ...pulled.errors]) console.log(issue.code, issue.message, issue.id, issue.status, issue.retryAfterMs);
   db.pause();
   db.resume();
   db.setNetworkEnabled(false);
@@ -183,7 +183,7 @@ export async function example(): Promise<number> {
   });
   const offError = db.on('error', (payload) => {
     const error = payload as ErrorEvent;
-    console.log(error.code, error.message, error.id, error.status, error.error, error.reason, error.retryAfter);
+    console.log(error.code, error.message, error.id, error.status, error.error, error.reason, error.retryAfterMs);
   });
   for (const off of [...offs, offChange, offResolved, offError]) off();
 

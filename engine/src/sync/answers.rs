@@ -62,7 +62,7 @@ pub(super) fn server_issue(response: &HttpResponse) -> SyncIssue {
         message: format!("the server answered {}{detail}", response.status),
         id: None,
         status: Some(response.status),
-        retry_after: response.retry_after,
+        retry_after_ms: response.retry_after_ms,
     }
 }
 
@@ -76,7 +76,7 @@ pub(super) fn transport_issue(error: &TransportError) -> SyncIssue {
         message: error.to_string(),
         id: None,
         status: None,
-        retry_after: None,
+        retry_after_ms: None,
     }
 }
 
@@ -86,6 +86,6 @@ pub(super) fn protocol_issue(message: &str) -> SyncIssue {
         message: message.into(),
         id: None,
         status: None,
-        retry_after: None,
+        retry_after_ms: None,
     }
 }

@@ -47,9 +47,10 @@ pub struct SyncIssue {
     /// The HTTP status, if one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
-    /// Seconds the server asked to wait (`Retry-After`).
+    /// Milliseconds the server asked to wait (`Retry-After`); `retryAfterMs`
+    /// in JavaScript, like every duration of the API.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<f64>,
+    pub retry_after_ms: Option<f64>,
 }
 
 /// What one sync cycle did.

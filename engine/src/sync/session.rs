@@ -221,7 +221,7 @@ impl SyncSession {
                 message: format!("{}: {}", reason.error, reason.reason),
                 id: Some(id.clone()),
                 status: reason.status,
-                retry_after: None,
+                retry_after_ms: None,
             });
         }
         match self.phase {

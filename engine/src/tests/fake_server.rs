@@ -297,7 +297,7 @@ impl Transport for FakeServer {
             Some(Fault::Status(status)) => Ok(HttpResponse {
                 status,
                 body: json!({"error": "fault", "reason": "injected"}).to_string(),
-                retry_after: None,
+                retry_after_ms: None,
             }),
             Some(Fault::DropResponse) => {
                 self.handle(&request);
@@ -308,7 +308,7 @@ impl Transport for FakeServer {
                 Ok(HttpResponse {
                     status,
                     body: body.to_string(),
-                    retry_after: None,
+                    retry_after_ms: None,
                 })
             }
         }

@@ -38,7 +38,7 @@ fn ok(body: serde_json::Value) -> Result<HttpResponse, crate::http::TransportErr
     Ok(HttpResponse {
         status: 200,
         body: body.to_string(),
-        retry_after: None,
+        retry_after_ms: None,
     })
 }
 
