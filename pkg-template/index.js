@@ -1,4 +1,29 @@
 // tidesync's package entry: the generated bindings plus the error class.
+//
+// `Tidesync.open()` initialises the wasm module itself, once, on first use,
+// so `import { Tidesync } from 'tidesync'` is all an app needs (in a page, a
+// bundler or a worker). The default export, `init(input)`, stays for apps
+// that serve the .wasm from another place: called first, it is the one
+// initialisation, and `open()` then finds the module ready.
+import init, { Tidesync } from './tidesync.js';
+
 export * from './tidesync.js';
 export { default } from './tidesync.js';
 export { TidesyncError } from '@ERRORS@';
+
+let ready;
+
+/** Initialises the wasm module unless that happened already; a failure may be retried. */
+function initialised() {
+  ready ??= init().catch((error) => {
+    ready = undefined;
+    throw error;
+  });
+  return ready;
+}
+
+const openWithModule = Tidesync.open;
+Tidesync.open = async function open(options) {
+  await initialised();
+  return openWithModule.call(this, options);
+};

@@ -1,9 +1,9 @@
 // Uses the package the way an app bundled by Vite would: a bare import of
-// `tidesync`, the .wasm found by the bundler through `new URL(..., import.meta.url)`.
-import init, { Tidesync, TidesyncError } from 'tidesync';
+// `tidesync` and no set-up (open() initialises the module), the .wasm found by
+// the bundler through `new URL(..., import.meta.url)`.
+import { Tidesync, TidesyncError } from 'tidesync';
 
 async function smoke() {
-  await init();
   const db = await Tidesync.open({ name: `vite-smoke-${Date.now()}` });
   const written = await db.put({ _id: 'inspection-1', building: 'Town hall', extinguishers: [{ tag: 'FE-1', status: 'ok' }] });
   const doc = await db.get('inspection-1');
