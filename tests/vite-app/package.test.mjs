@@ -50,5 +50,7 @@ test('the README opens with a quick start of about ten lines', () => {
   assert.ok(quick, 'a "Quick start" section with a js block');
   const lines = quick[1].trim().split('\n').length;
   assert.ok(lines >= 6 && lines <= 14, `${lines} lines`);
-  assert.match(quick[1], /import init, \{ Tidesync \} from 'tidesync'/);
+  // No set-up step: the import and open() are all it takes.
+  assert.match(quick[1], /import \{ Tidesync \} from 'tidesync'/);
+  assert.doesNotMatch(quick[1], /init\(/);
 });
