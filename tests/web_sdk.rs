@@ -374,10 +374,23 @@ async fn bad_input_is_refused_with_a_code_and_nothing_is_stored() {
         Some("ok")
     );
     expect_code(support::try_call(&db, "sync", &[]).await, "no_remote");
-    expect_code(
-        support::try_call(&db, "all", &[json(r#"{"status": "weird"}"#)]).await,
-        "invalid_options",
-    );
+    for query in [
+        r#"{"status": "weird"}"#,
+        r#"{"limt": 10}"#,
+        r#"{"limit": -1}"#,
+        r#"{"limit": 2.5}"#,
+        r#"{"skip": "3"}"#,
+        r#"{"startKey": 7}"#,
+        r#"{"prefix": null}"#,
+        r#"{"descending": "yes"}"#,
+        r#"{"includeDeleted": 1}"#,
+        "[]",
+    ] {
+        expect_code(
+            support::try_call(&db, "all", &[json(query)]).await,
+            "invalid_options",
+        );
+    }
     for options in [
         "42",
         "({})",

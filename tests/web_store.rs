@@ -81,8 +81,8 @@ async fn write_one<S: LocalStore>(store: &S, id: &str, seq: u64) {
 async fn is_empty(store: &IdbStore) -> bool {
     store
         .list_docs(&DocQuery {
-            status: None,
             include_deleted: true,
+            ..DocQuery::default()
         })
         .await
         == Ok(vec![])
@@ -432,6 +432,7 @@ async fn the_app_view_of_documents_is_document_json() {
             let query = DocQuery {
                 status,
                 include_deleted,
+                ..DocQuery::default()
             };
             let listed = store.list_docs(&query).await.expect("list");
             let expected: Vec<Value> = listed.iter().map(document_json).collect();
@@ -442,6 +443,76 @@ async fn the_app_view_of_documents_is_document_json() {
                 .expect("text");
             let seen: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
             assert_eq!(seen, expected, "{query:?}");
+        }
+        // Pages, read by `readPage` a chunk at a time, select what the
+        // engine's own paging selects (within ids below U+D800, where
+        // IndexedDB's order and Rust's agree).
+        let key = |k: &str| Some(k.to_owned());
+        let pages = [
+            DocQuery {
+                limit: Some(3),
+                ..DocQuery::default()
+            },
+            DocQuery {
+                skip: 2,
+                limit: Some(2),
+                ..DocQuery::default()
+            },
+            DocQuery {
+                start_key: key("n"),
+                end_key: key("z"),
+                ..DocQuery::default()
+            },
+            DocQuery {
+                prefix: key("n"),
+                ..DocQuery::default()
+            },
+            DocQuery {
+                prefix: key("ne"),
+                skip: 1,
+                ..DocQuery::default()
+            },
+            DocQuery {
+                descending: true,
+                start_key: key("z"),
+                ..DocQuery::default()
+            },
+            DocQuery {
+                descending: true,
+                start_key: key("z"),
+                end_key: key("g"),
+                skip: 1,
+                limit: Some(2),
+                ..DocQuery::default()
+            },
+            DocQuery {
+                status: Some(DocStatus::Synced),
+                limit: Some(2),
+                ..DocQuery::default()
+            },
+            DocQuery {
+                limit: Some(0),
+                ..DocQuery::default()
+            },
+        ];
+        for page in pages {
+            let query = DocQuery {
+                include_deleted,
+                ..page
+            };
+            let listed = store.list_docs(&query).await.expect("list");
+            let expected: Vec<Value> = listed.iter().map(document_json).collect();
+            let docs = store.visible_docs(&query).await.expect("page");
+            let text = js_sys::JSON::stringify(&docs)
+                .ok()
+                .and_then(|t| t.as_string())
+                .expect("text");
+            let seen: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
+            assert_eq!(seen, expected, "{query:?}");
+            assert!(
+                query.limit != Some(0) || seen.is_empty(),
+                "limit 0 reads nothing"
+            );
         }
     }
     for id in &ids {
@@ -697,7 +768,7 @@ async fn reads_match_the_memory_store() {
     assert_eq!(idb.list_docs(&all).await, memory.list_docs(&all).await);
     let pending = DocQuery {
         status: Some(DocStatus::Pending),
-        include_deleted: false,
+        ..DocQuery::default()
     };
     assert_eq!(
         idb.list_docs(&pending).await,

@@ -106,8 +106,24 @@ export interface OutboxEntry {
   lastError: string | null;
   state: 'queued' | 'inFlight' | 'rejected';
 }
-/** Filters of `all()`. */
-export interface AllOptions { includeDeleted?: boolean; status?: DocStatus; }
+/**
+ * What `all()` reads, as CouchDB's `_all_docs` pages: documents by id from
+ * `startKey` to `endKey` (both included; with `descending`, `startKey` is the
+ * highest), or those whose id starts with `prefix`, past `skip`, at most
+ * `limit`. A page reads about its own size from IndexedDB, not the whole
+ * database. Ids order by UTF-16 code units in a page, by code point in a full
+ * listing (the two differ only for characters above U+FFFF).
+ */
+export interface AllOptions {
+  includeDeleted?: boolean;
+  status?: DocStatus;
+  startKey?: string;
+  endKey?: string;
+  prefix?: string;
+  skip?: number;
+  limit?: number;
+  descending?: boolean;
+}
 /** Both sides of a conflict. `null` stands for a deleted side. */
 export interface Conflict {
   id: string;
@@ -166,7 +182,7 @@ export interface Tidesync {
    * and breaks nothing.
    */
   on<E extends EventName>(event: E, callback: (payload: EventMap[E]) => void): () => void;
-  /** Documents, ordered by id; `{ includeDeleted, status }` filter them. */
+  /** Documents, ordered by id; `{ includeDeleted, status }` filter them, `{ startKey, endKey, prefix, skip, limit, descending }` page through them. */
   all(options?: AllOptions): Promise<Doc[]>;
   /** Re-queues rejected changes (of one document, or all) for the next cycle; resolves to how many. */
   retryRejected(id?: string): Promise<number>;

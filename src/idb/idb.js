@@ -50,25 +50,33 @@ export function visibleDocs(records, includeDeleted, status) {
   const docs = [];
   let astral = false;
   for (const record of records) {
-    const json = recordJson(record);
-    if (json === undefined) throw new Error("a stored record has no `json` string");
-    const stored = JSON.parse(json);
-    const local = stored.local;
-    if (typeof stored.id !== "string" || local === null || typeof local !== "object" || Array.isArray(local)) {
-      throw new Error("a stored record has no document id or object body");
-    }
-    if (stored.deleted && !includeDeleted) continue;
-    if (status !== undefined && stored.status !== status) continue;
-    // The parsed body is the document: JSON.parse made its members own data
-    // properties (even one named `__proto__`), and the body has no `_` members.
-    local._id = stored.id;
-    if (typeof stored.rev === "string") local._rev = stored.rev;
-    if (stored.deleted) local._deleted = true;
-    docs.push(local);
-    astral ||= /[\uD800-\uDFFF]/.test(stored.id);
+    const doc = visibleDoc(record, includeDeleted, status);
+    if (doc === undefined) continue;
+    docs.push(doc);
+    astral ||= /[\uD800-\uDFFF]/.test(doc._id);
   }
   if (astral) docs.sort((a, b) => byCodePoint(a._id, b._id));
   return docs;
+}
+
+// The document of one record as the app sees it, or undefined when the
+// filters leave it out. Throws for a record that is not tidesync's.
+function visibleDoc(record, includeDeleted, status) {
+  const json = recordJson(record);
+  if (json === undefined) throw new Error("a stored record has no `json` string");
+  const stored = JSON.parse(json);
+  const local = stored.local;
+  if (typeof stored.id !== "string" || local === null || typeof local !== "object" || Array.isArray(local)) {
+    throw new Error("a stored record has no document id or object body");
+  }
+  if (stored.deleted && !includeDeleted) return undefined;
+  if (status !== undefined && stored.status !== status) return undefined;
+  // The parsed body is the document: JSON.parse made its members own data
+  // properties (even one named `__proto__`), and the body has no `_` members.
+  local._id = stored.id;
+  if (typeof stored.rev === "string") local._rev = stored.rev;
+  if (stored.deleted) local._deleted = true;
+  return local;
 }
 
 function byCodePoint(a, b) {
@@ -118,6 +126,106 @@ export function readAfter(db, store, index, after, count) {
 // How many entries `index` holds.
 export function countIndex(db, store, index) {
   return read(db, store, index, (source) => source.count());
+}
+
+// ---- A page of documents (read.rs) ----
+// `all()` with a range, a prefix, a page or descending order: the records are
+// read in key order a chunk at a time (getAll; a cursor when descending) and
+// the read stops once the page is full, so a page of a large database costs
+// about its own size, not the database's. `q` holds `startKey`, `endKey`,
+// `prefix` (strings or undefined), `skip`, `limit` (undefined: no limit),
+// `descending`, `includeDeleted` and `status`. Resolves to the documents, in
+// IndexedDB's key order (UTF-16 code units). A record that is not tidesync's
+// rejects with an Error.
+export function readPage(db, storeName, q) {
+  return new Promise((resolve, reject) => {
+    const range = pageRange(q);
+    if (range === null) return resolve([]);
+    const store = db.transaction(storeName, "readonly").objectStore(storeName);
+    const docs = [];
+    let skipped = 0;
+    // True once the page is full.
+    const take = (record) => {
+      const doc = visibleDoc(record, q.includeDeleted, q.status);
+      if (doc === undefined) return false;
+      if (skipped < q.skip) skipped++;
+      else docs.push(doc);
+      return q.limit !== undefined && docs.length >= q.limit;
+    };
+    const guarded = (step) => () => {
+      try { step(); } catch (error) { reject(error); }
+    };
+    if (q.limit === 0) return resolve(docs);
+    if (q.descending) {
+      const request = store.openCursor(range, "prev");
+      request.onerror = () => reject(request.error);
+      request.onsuccess = guarded(() => {
+        const cursor = request.result;
+        if (cursor === null || take(cursor.value)) return resolve(docs);
+        cursor.continue();
+      });
+      return undefined;
+    }
+    const wanted = q.limit === undefined ? Infinity : q.skip + q.limit;
+    // The page and an eighth more, for records the filters leave out.
+    const chunk = Math.min(PAGE_CHUNK, Math.max(32, wanted + Math.ceil(wanted / 8)));
+    const next = (from) => {
+      const request = store.getAll(from, chunk);
+      request.onerror = () => reject(request.error);
+      request.onsuccess = guarded(() => {
+        const records = request.result;
+        for (const record of records) if (take(record)) return resolve(docs);
+        const rest = records.length < chunk ? null : after(records[records.length - 1].id, range);
+        if (rest === null) return resolve(docs);
+        next(rest);
+      });
+    };
+    next(range);
+    return undefined;
+  });
+}
+
+// Most records one request of `readPage` reads.
+const PAGE_CHUNK = 4096;
+
+// The key range of a page query (undefined: every key), or null when it
+// holds no key. A prefix bounds it by the prefix and the first string past
+// every string that starts with it.
+function pageRange(q) {
+  let low = q.descending ? q.endKey : q.startKey;
+  let high = q.descending ? q.startKey : q.endKey;
+  let highOpen = false;
+  if (q.prefix !== undefined) {
+    if (low === undefined || low < q.prefix) low = q.prefix;
+    const end = prefixEnd(q.prefix);
+    if (end !== undefined && (high === undefined || high >= end)) {
+      high = end;
+      highOpen = true;
+    }
+  }
+  if (low !== undefined && high !== undefined) {
+    if (low > high || (low === high && highOpen)) return null;
+    return IDBKeyRange.bound(low, high, false, highOpen);
+  }
+  if (low !== undefined) return IDBKeyRange.lowerBound(low);
+  if (high !== undefined) return IDBKeyRange.upperBound(high, highOpen);
+  return undefined;
+}
+
+// The least string greater than every string starting with `prefix`, in
+// UTF-16 code unit order (undefined when there is none: only U+FFFF units).
+function prefixEnd(prefix) {
+  let end = prefix;
+  while (end.length > 0 && end.charCodeAt(end.length - 1) === 0xffff) end = end.slice(0, -1);
+  if (end.length === 0) return undefined;
+  return end.slice(0, -1) + String.fromCharCode(end.charCodeAt(end.length - 1) + 1);
+}
+
+// The part of `range` past `key`, or null when nothing is left.
+function after(key, range) {
+  if (range === undefined || range.upper === undefined) return IDBKeyRange.lowerBound(key, true);
+  if (key >= range.upper) return null;
+  return IDBKeyRange.bound(key, range.upper, true, range.upperOpen);
 }
 
 // ---- Updates planned before their read (transact/updating.rs) ----

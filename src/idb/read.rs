@@ -44,6 +44,8 @@ extern "C" {
         include_deleted: bool,
         status: Option<&str>,
     ) -> Result<Array, JsValue>;
+    #[wasm_bindgen(js_name = readPage)]
+    fn read_page(db: &web_sys::IdbDatabase, store: &str, query: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = countIndex)]
     fn count_index(db: &web_sys::IdbDatabase, store: &str, index: &str) -> Promise;
 }
@@ -55,16 +57,21 @@ const INVALID_STATE: &str = "InvalidStateError";
 /// Awaits a read of `idb.js`. `InvalidStateError` there can only come from
 /// starting the transaction on a closed connection.
 async fn settled(read: Promise) -> Result<JsValue, StoreError> {
-    JsFuture::from(read).await.map_err(|error| {
-        let closed = error
-            .dyn_ref::<web_sys::DomException>()
-            .is_some_and(|e| e.name() == INVALID_STATE);
-        if closed {
-            StoreError::Closed
-        } else {
-            from_js(&error)
-        }
-    })
+    JsFuture::from(read)
+        .await
+        .map_err(|error| read_error(&error))
+}
+
+/// The store error of a failed read.
+fn read_error(error: &JsValue) -> StoreError {
+    let closed = error
+        .dyn_ref::<web_sys::DomException>()
+        .is_some_and(|e| e.name() == INVALID_STATE);
+    if closed {
+        StoreError::Closed
+    } else {
+        from_js(error)
+    }
 }
 
 /// The record of `key` in `store`, or `None`.
@@ -115,11 +122,8 @@ pub(super) async fn list_docs(
     query: &DocQuery,
 ) -> Result<Vec<DocRecord>, StoreError> {
     let mut docs = decode_each(&by_status(db, query.status).await?, decode_head)?;
-    docs.retain(|doc| {
-        (query.include_deleted || !doc.deleted) && query.status.is_none_or(|s| s == doc.status)
-    });
     sort_by_id(&mut docs, |doc| &doc.id);
-    Ok(docs)
+    Ok(query.page(docs))
 }
 
 /// Document `id` as the app sees it, `None` when missing or deleted: built by
@@ -135,11 +139,51 @@ pub(super) async fn visible_doc(db: &Database, id: &str) -> Result<Option<JsValu
 /// The array of the documents `query` selects, as the app sees them, ordered
 /// as [`list_docs`] orders them: built by `idb.js` from the records it read.
 pub(super) async fn visible_docs(db: &Database, query: &DocQuery) -> Result<Array, StoreError> {
+    if query.is_partial() {
+        return page(db, query).await;
+    }
     visible(
         &by_status(db, query.status).await?,
         query.include_deleted,
         query.status,
     )
+}
+
+/// A partial query (a range, a prefix, a page, descending) read by
+/// `readPage` of `idb.js`, which stops reading once the page is full. Its
+/// order is IndexedDB's (UTF-16 code units), which differs from the full
+/// listing's only for ids with characters above U+FFFF.
+async fn page(db: &Database, query: &DocQuery) -> Result<Array, StoreError> {
+    let mut q = serde_json::Map::new();
+    let mut text = |key: &str, value: &Option<String>| {
+        if let Some(value) = value {
+            q.insert(key.into(), value.clone().into());
+        }
+    };
+    text("startKey", &query.start_key);
+    text("endKey", &query.end_key);
+    text("prefix", &query.prefix);
+    q.insert("skip".into(), query.skip.into());
+    if let Some(limit) = query.limit {
+        q.insert("limit".into(), limit.into());
+    }
+    q.insert("descending".into(), query.descending.into());
+    q.insert("includeDeleted".into(), query.include_deleted.into());
+    if let Some(status) = query.status {
+        q.insert("status".into(), status.as_str().into());
+    }
+    let q = crate::convert::to_js(&Value::Object(q));
+    let docs = JsFuture::from(read_page(db.as_sys(), DOCS, &q))
+        .await
+        .map_err(|error| match error.dyn_ref::<js_sys::Error>() {
+            // IndexedDB fails with a DOMException; an Error is a record
+            // `readPage` could not read.
+            Some(e) if !error.is_instance_of::<web_sys::DomException>() => {
+                StoreError::Corrupt(String::from(e.message()))
+            }
+            _ => read_error(&error),
+        })?;
+    Ok(docs.unchecked_into())
 }
 
 /// `visibleDocs` of `idb.js`; what it throws is a record it cannot read.

@@ -138,6 +138,9 @@ export async function example(): Promise<number> {
   const filter: AllOptions = { includeDeleted: true, status: 'conflicted' };
   const all: Doc[] = await db.all({ status: 'pending' });
   const everything: Doc[] = await db.all(filter);
+  const page: Doc[] = await db.all({ prefix: 'car-', skip: 20, limit: 10, descending: true });
+  const range: Doc[] = await db.all({ startKey: 'car-1', endKey: 'car-9', includeDeleted: true });
+  void page; void range;
   // `all(options: AllOptions | undefined)` and `retryRejected(id: string | undefined)` are
   // declared with required parameters, so TypeScript cannot leave the argument out yet.
   const defaults: Doc[] = await db.all(undefined);

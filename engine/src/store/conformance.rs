@@ -264,7 +264,7 @@ async fn listing_filters<S: LocalStore>(store: &S) {
     );
     let synced = DocQuery {
         status: Some(DocStatus::Synced),
-        include_deleted: false,
+        ..DocQuery::default()
     };
     assert_eq!(
         ids(store.list_docs(&synced).await.expect("list")),
@@ -273,6 +273,7 @@ async fn listing_filters<S: LocalStore>(store: &S) {
     let synced_all = DocQuery {
         status: Some(DocStatus::Synced),
         include_deleted: true,
+        ..DocQuery::default()
     };
     assert_eq!(
         ids(store.list_docs(&synced_all).await.expect("list")),
@@ -280,12 +281,52 @@ async fn listing_filters<S: LocalStore>(store: &S) {
     );
     let pending = DocQuery {
         status: Some(DocStatus::Pending),
-        include_deleted: false,
+        ..DocQuery::default()
     };
     assert_eq!(
         ids(store.list_docs(&pending).await.expect("list")),
         vec!["a"]
     );
+    // Ranges, prefixes and pages, as `_all_docs` reads them.
+    let cases = [
+        (json!({"start": "b"}), vec!["b", "c"]),
+        (json!({"end": "b"}), vec!["a", "b"]),
+        (json!({"start": "b", "end": "b"}), vec!["b"]),
+        (json!({"start": "bb", "deleted": true}), vec!["c", "d"]),
+        (json!({"limit": 2}), vec!["a", "b"]),
+        (json!({"skip": 1, "limit": 1}), vec!["b"]),
+        (json!({"skip": 5}), vec![]),
+        (json!({"limit": 0}), vec![]),
+        (json!({"descending": true}), vec!["c", "b", "a"]),
+        (json!({"descending": true, "start": "b"}), vec!["b", "a"]),
+        (
+            json!({"descending": true, "end": "b", "deleted": true}),
+            vec!["d", "c", "b"],
+        ),
+        (
+            json!({"descending": true, "skip": 1, "limit": 1}),
+            vec!["b"],
+        ),
+        (json!({"prefix": "c", "deleted": true}), vec!["c"]),
+        (json!({"prefix": "x"}), vec![]),
+        (json!({"start": "c", "end": "a"}), vec![]),
+    ];
+    for (case, expected) in cases {
+        let text = |k: &str| case.get(k).and_then(Value::as_str).map(str::to_owned);
+        let number = |k: &str| case.get(k).and_then(Value::as_u64).map(|n| n as usize);
+        let query = DocQuery {
+            include_deleted: case.get("deleted").is_some(),
+            start_key: text("start"),
+            end_key: text("end"),
+            prefix: text("prefix"),
+            skip: number("skip").unwrap_or(0),
+            limit: number("limit"),
+            descending: case.get("descending").is_some(),
+            ..DocQuery::default()
+        };
+        let found = ids(store.list_docs(&query).await.expect("list"));
+        assert_eq!(found, expected, "{case}");
+    }
 }
 
 async fn conflicts_and_meta<S: LocalStore>(store: &S) {

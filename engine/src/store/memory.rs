@@ -47,13 +47,8 @@ impl LocalStore for MemoryStore {
 
     async fn list_docs(&self, query: &DocQuery) -> Result<Vec<DocRecord>, StoreError> {
         let tables = self.tables.borrow();
-        Ok(tables
-            .docs
-            .values()
-            .filter(|d| query.include_deleted || !d.deleted)
-            .filter(|d| query.status.is_none_or(|s| d.status == s))
-            .cloned()
-            .collect())
+        let docs = tables.docs.values().filter(|d| query.selects(d)).cloned();
+        Ok(query.page(docs.collect()))
     }
 
     async fn outbox(

@@ -125,13 +125,74 @@ impl WriteBatch {
     }
 }
 
-/// Which documents a listing returns.
+/// Which documents a listing returns, and in which order: by id, like
+/// CouchDB's `_all_docs` (`startkey`, `endkey`, `skip`, `limit`,
+/// `descending`), so a page of a large database is read without the rest.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DocQuery {
     /// Only documents with this status.
     pub status: Option<DocStatus>,
     /// Include tombstones.
     pub include_deleted: bool,
+    /// The id to start from, included (the highest one when `descending`).
+    pub start_key: Option<String>,
+    /// The id to stop at, included (the lowest one when `descending`).
+    pub end_key: Option<String>,
+    /// Only ids that start with this.
+    pub prefix: Option<String>,
+    /// How many selected documents to pass over before the first returned.
+    pub skip: usize,
+    /// At most this many documents.
+    pub limit: Option<usize>,
+    /// Highest id first.
+    pub descending: bool,
+}
+
+impl DocQuery {
+    /// True when the query reads only part of the documents (a range, a
+    /// prefix, a page) or in reverse: a store may then read just that part.
+    pub fn is_partial(&self) -> bool {
+        self.start_key.is_some()
+            || self.end_key.is_some()
+            || self.prefix.is_some()
+            || self.skip > 0
+            || self.limit.is_some()
+            || self.descending
+    }
+
+    /// True when `id` lies in the query's range and has its prefix.
+    pub fn has_id(&self, id: &str) -> bool {
+        let (low, high) = if self.descending {
+            (&self.end_key, &self.start_key)
+        } else {
+            (&self.start_key, &self.end_key)
+        };
+        low.as_deref().is_none_or(|low| id >= low)
+            && high.as_deref().is_none_or(|high| id <= high)
+            && self.prefix.as_deref().is_none_or(|p| id.starts_with(p))
+    }
+
+    /// True when the query selects `doc` (its id, status and deletion).
+    pub fn selects(&self, doc: &DocRecord) -> bool {
+        (self.include_deleted || !doc.deleted)
+            && self.status.is_none_or(|s| doc.status == s)
+            && self.has_id(&doc.id)
+    }
+
+    /// The query's page of `docs`, which are ordered by id: the ones it
+    /// selects, in its order, past `skip`, at most `limit`.
+    pub fn page(&self, docs: Vec<DocRecord>) -> Vec<DocRecord> {
+        let selected = docs.into_iter().filter(|d| self.selects(d));
+        let ordered: Box<dyn Iterator<Item = DocRecord>> = if self.descending {
+            Box::new(selected.collect::<Vec<_>>().into_iter().rev())
+        } else {
+            Box::new(selected)
+        };
+        ordered
+            .skip(self.skip)
+            .take(self.limit.unwrap_or(usize::MAX))
+            .collect()
+    }
 }
 
 /// A backend that keeps documents, the outbox, conflicts and metadata.
