@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{model::ConflictRecord, protocol::revision::Revision};
+use crate::{model::ConflictRecord, protocol::revision::Revision, store::WriteBatch};
 
 /// Where a change came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,6 +65,11 @@ pub enum Event {
         origin: Origin,
         /// True for a deletion.
         deleted: bool,
+        /// The document as it now reads (as `get()` returns it), so a list
+        /// on screen can update without reading it again; absent for a
+        /// deletion.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        doc: Option<serde_json::Value>,
     },
     /// A conflict was found (or its remote side moved on).
     Conflict {
@@ -98,4 +103,20 @@ pub enum Event {
         /// How it ended.
         settlement: Settlement,
     },
+}
+
+impl Event {
+    /// The change `batch` makes to document `id`: its new state, read from
+    /// the batch (a deleted document, or one the batch forgets, carries no
+    /// body).
+    pub fn change(id: &str, origin: Origin, batch: &WriteBatch) -> Event {
+        let written = batch.put_docs.iter().rev().find(|d| d.id == id);
+        let doc = written.filter(|d| !d.deleted).map(|d| d.app_json());
+        Event::Change {
+            id: id.to_owned(),
+            origin,
+            deleted: doc.is_none(),
+            doc,
+        }
+    }
 }

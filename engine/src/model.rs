@@ -59,6 +59,22 @@ pub struct DocRecord {
     pub attachments: Option<Attachments>,
 }
 
+impl DocRecord {
+    /// The document as the app sees it: the body plus `_id`, `_rev` (the
+    /// last server revision) and `_deleted`.
+    pub fn app_json(&self) -> Value {
+        let mut map: Body = self.local.clone();
+        map.insert("_id".into(), self.id.clone().into());
+        if let Some(rev) = &self.rev {
+            map.insert("_rev".into(), rev.to_string().into());
+        }
+        if self.deleted {
+            map.insert("_deleted".into(), true.into());
+        }
+        Value::Object(map)
+    }
+}
+
 /// A document's `_attachments` as the server describes them (stubs: metadata
 /// without the bytes), by attachment name.
 pub type Attachments = Map<String, Value>;

@@ -162,7 +162,11 @@ export type EventName = 'change' | 'conflict' | 'status' | 'error' | 'resolved';
  * `change`: a document changed: `local` by this instance, `tab` by another
  * tab (or instance) of the same database in this browser, `remote` by a pull.
  */
-export interface ChangeEvent { type: 'change'; id: string; origin: 'local' | 'tab' | 'remote'; deleted: boolean; }
+export interface ChangeEvent {
+  type: 'change'; id: string; origin: 'local' | 'tab' | 'remote'; deleted: boolean;
+  /** The document as `get()` now returns it; absent for a deletion. */
+  doc?: Doc;
+}
 /** `error`: a change rejected for good, or a failed sync cycle. */
 export interface ErrorEvent {
   /** A `SyncIssue` code, or what a callback did: `resolver_timeout`, `auth_failed`, `auth_timeout`. */

@@ -319,5 +319,18 @@ test('a tab that only listens hears what the leader pulls and the conflicts it f
   await eventually(async () => (await events(listener, 'conflict')).some((c) => c.id === 'shared'), 5000, 'the conflict');
   const local = (await events(listener, 'change')).filter((c) => c.id === 'shared').map((c) => c.origin);
   assert.ok(local.includes('tab'), `the leader's writes reach the listener as another tab's: ${local}`);
+  // Each change carries the document as get() reads it, so a list updates without a read.
+  const changes = await events(listener, 'change');
+  const pulled = changes.find((c) => c.id === 'elsewhere' && c.origin === 'remote');
+  assert.deepEqual(pulled.doc, { _id: 'elsewhere', _rev: pulled.doc._rev, by: 'server' });
+  assert.match(pulled.doc._rev, /^1-/);
+  assert.equal(pulled.deleted, false);
+  const fromTab = changes.find((c) => c.id === 'shared' && c.origin === 'tab');
+  assert.equal(fromTab.doc._id, 'shared');
+  assert.ok([1, 3].includes(fromTab.doc.v), JSON.stringify(fromTab));
+  await leader.evaluate(() => window.db.delete('elsewhere'));
+  await eventually(async () => (await events(listener, 'change')).some((c) => c.id === 'elsewhere' && c.origin === 'tab' && c.deleted), 5000, 'the deletion');
+  const gone = (await events(listener, 'change')).find((c) => c.id === 'elsewhere' && c.deleted);
+  assert.equal('doc' in gone, false, 'a deletion carries no document');
   await context.close();
 });

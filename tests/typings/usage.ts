@@ -179,6 +179,8 @@ export async function example(): Promise<number> {
     const change = payload as ChangeEvent;
     const origin: 'local' | 'tab' | 'remote' = change.origin;
     console.log(change.type, change.id, origin, change.deleted);
+    const title: Json | undefined = change.doc?.title;
+    if (change.doc !== undefined) console.log(change.doc._id, change.doc._rev, title);
   });
   const offResolved = db.on('resolved', (payload) => {
     const resolved = payload as ResolvedEvent;

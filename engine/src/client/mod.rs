@@ -300,13 +300,5 @@ impl<S: LocalStore> Client<S> {
 /// Turns a stored record into the JSON document the app sees: the body plus
 /// `_id`, `_rev` and `_deleted`.
 pub fn document_json(doc: &DocRecord) -> Value {
-    let mut map: Body = doc.local.clone();
-    map.insert("_id".into(), doc.id.clone().into());
-    if let Some(rev) = &doc.rev {
-        map.insert("_rev".into(), rev.to_string().into());
-    }
-    if doc.deleted {
-        map.insert("_deleted".into(), true.into());
-    }
-    Value::Object(map)
+    doc.app_json()
 }

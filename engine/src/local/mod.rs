@@ -176,11 +176,7 @@ pub fn plan_put(
     let version = record_local_change(snapshot, &mut batch, &mut doc, MessageOp::Put, ctx);
     let outcome = outcome_of(&doc, version);
     batch.put_docs.push(doc);
-    let events = vec![Event::Change {
-        id: id.to_owned(),
-        origin: Origin::Local,
-        deleted: false,
-    }];
+    let events = vec![Event::change(id, Origin::Local, &batch)];
     (batch, outcome, events)
 }
 
@@ -199,6 +195,7 @@ pub fn plan_delete(
         id: id.to_owned(),
         origin: Origin::Local,
         deleted: true,
+        doc: None,
     }];
     let messages = snapshot.messages_of(id);
     let never_sent = doc.rev.is_none()

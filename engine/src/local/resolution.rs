@@ -23,13 +23,8 @@ pub fn plan_resolve(
     let (Some(doc), Some(conflict)) = (snapshot.docs.get(id), snapshot.conflicts.get(id)) else {
         return Err(EngineError::NotConflicted(id.to_owned()));
     };
-    let deleted = body.is_none();
     let (batch, outcome) = plan_resolution(snapshot, doc, conflict, body, ctx);
-    let events = vec![Event::Change {
-        id: id.to_owned(),
-        origin: Origin::Local,
-        deleted,
-    }];
+    let events = vec![Event::change(id, Origin::Local, &batch)];
     Ok((batch, outcome, events))
 }
 
@@ -88,7 +83,6 @@ pub fn plan_auto_resolution(
     resolution: &Resolution,
     ctx: &WriteContext,
 ) -> (WriteBatch, WriteOutcome, Vec<Event>) {
-    let deleted = resolution.body.is_none();
     let (batch, outcome) = if resolution.body == conflict.remote {
         let mut batch = WriteBatch::default();
         end_local_changes(&mut batch, snapshot, &doc.id);
@@ -108,11 +102,7 @@ pub fn plan_auto_resolution(
             strategy: resolution.strategy.clone(),
             clashes: resolution.clashes.clone(),
         },
-        Event::Change {
-            id: doc.id.clone(),
-            origin: Origin::Remote,
-            deleted,
-        },
+        Event::change(&doc.id, Origin::Remote, &batch),
     ];
     (batch, outcome, events)
 }
@@ -150,12 +140,8 @@ pub fn plan_discard_local(
             attachments: doc.attachments.clone(),
         },
     };
-    let (outcome, deleted) = take_server_side(&mut batch, id, server, now);
-    let events = vec![Event::Change {
-        id: id.to_owned(),
-        origin: Origin::Local,
-        deleted,
-    }];
+    let (outcome, _) = take_server_side(&mut batch, id, server, now);
+    let events = vec![Event::change(id, Origin::Local, &batch)];
     Ok((batch, outcome, events))
 }
 

@@ -1,7 +1,7 @@
 //! Two-client flows: convergence, conflicts, echoes, tombstones.
 
 use futures::executor::block_on;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::{device::Device, fake_server::FakeServer};
 use crate::{event::Event, event::Origin, event::Settlement, model::DocStatus};
@@ -233,4 +233,57 @@ fn an_unreachable_remote_is_checked_again_and_created_once_reachable() {
     let (report, remote_ready) = block_on(run).expect("sync");
     assert!(remote_ready);
     assert_eq!(report.pushed, 1);
+}
+
+/// The change events of `events` as (origin, deleted, doc).
+fn changes(events: &[Event]) -> Vec<(Origin, bool, Option<Value>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Change {
+                origin,
+                deleted,
+                doc,
+                ..
+            } => Some((*origin, *deleted, doc.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn change_events_carry_the_document_as_get_reads_it() {
+    let server = FakeServer::new();
+    let (a, b) = (Device::new(), Device::new());
+    let (_, local) = block_on(
+        a.client
+            .put(json!({"_id": "photo", "name": "beach"}), &a.env),
+    )
+    .expect("put");
+    assert_eq!(
+        changes(&local),
+        vec![(
+            Origin::Local,
+            false,
+            Some(json!({"_id": "photo", "name": "beach"}))
+        )]
+    );
+    a.sync(&server);
+    b.sync(&server);
+    let rev = server.rev("photo").expect("pushed").to_string();
+    let pulled = changes(&b.events.borrow());
+    assert_eq!(
+        pulled,
+        vec![(
+            Origin::Remote,
+            false,
+            Some(json!({"_id": "photo", "_rev": rev, "name": "beach"}))
+        )]
+    );
+    let (_, deleted) = block_on(b.client.delete("photo", &b.env)).expect("delete");
+    assert_eq!(changes(&deleted), vec![(Origin::Local, true, None)]);
+    b.sync(&server);
+    a.sync(&server);
+    let last = changes(&a.events.borrow()).pop();
+    assert_eq!(last, Some((Origin::Remote, true, None)));
 }

@@ -132,7 +132,7 @@ impl<'a> Work<'a> {
         let body = remote.body_or_none();
         let Some(doc) = self.snapshot.docs.get(&id).cloned() else {
             self.put_doc(synced_doc(&id, &remote, self.now));
-            self.pulled(&id, remote.deleted);
+            self.pulled(&id);
             return;
         };
         let stale = doc
@@ -145,7 +145,7 @@ impl<'a> Work<'a> {
         match doc.status {
             DocStatus::Synced => {
                 self.put_doc(synced_doc(&id, &remote, self.now));
-                self.pulled(&id, remote.deleted);
+                self.pulled(&id);
             }
             DocStatus::Conflicted => {
                 let conflict = self.snapshot.conflicts.get(&id).cloned();
@@ -176,7 +176,7 @@ impl<'a> Work<'a> {
                     // the waiting write is in effect accepted.
                     let rev = remote.rev.clone();
                     self.put_doc(synced_doc(&id, &remote, self.now));
-                    self.pulled(&id, remote.deleted);
+                    self.pulled(&id);
                     let settlement = Settlement::Accepted { rev };
                     self.applied.events.push(Event::Settled {
                         id,
@@ -248,13 +248,10 @@ impl<'a> Work<'a> {
         self.applied.requeued |= outcome.queued;
     }
 
-    fn pulled(&mut self, id: &str, deleted: bool) {
+    fn pulled(&mut self, id: &str) {
         self.applied.pulled += 1;
-        self.applied.events.push(Event::Change {
-            id: id.to_owned(),
-            origin: Origin::Remote,
-            deleted,
-        });
+        let change = Event::change(id, Origin::Remote, &self.batch);
+        self.applied.events.push(change);
     }
 }
 
