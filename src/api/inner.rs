@@ -76,7 +76,30 @@ fn set(target: &Object, key: &str, value: &JsValue) {
 impl Inner {
     /// Emits a write's events, tells the scheduler, and builds
     /// `{ id, rev, status, synced }`.
-    pub async fn written(self: &Rc<Self>, (outcome, events): Written) -> JsValue {
+    pub async fn written(self: &Rc<Self>, written: Written) -> JsValue {
+        let (result, queued) = self.result_of(written).await;
+        self.announce(queued).await;
+        result
+    }
+
+    /// Tells the scheduler (or, in a follower, the leader) that writes were
+    /// queued, and the status listeners what is pending now: once per call
+    /// of the API, however many documents it wrote.
+    pub async fn announce(self: &Rc<Self>, queued: bool) {
+        if queued {
+            if self.leader.get() {
+                self.scheduler.borrow_mut().local_write(BrowserEnv.now());
+                Live::reschedule(self);
+            } else {
+                self.post(&TabMessage::Wrote);
+            }
+        }
+        self.emit_status().await;
+    }
+
+    /// Emits one write's events and builds `{ id, rev, status, synced }`;
+    /// also says whether the write waits in the outbox.
+    pub async fn result_of(self: &Rc<Self>, (outcome, events): Written) -> (JsValue, bool) {
         let id = outcome.id.clone();
         let result = Object::new();
         set(&result, "id", &JsValue::from_str(&id));
@@ -114,16 +137,7 @@ impl Inner {
         };
         set(&result, "synced", &synced);
         self.emit(events);
-        if outcome.queued {
-            if self.leader.get() {
-                self.scheduler.borrow_mut().local_write(BrowserEnv.now());
-                Live::reschedule(self);
-            } else {
-                self.post(&TabMessage::Wrote);
-            }
-        }
-        self.emit_status().await;
-        result.into()
+        (result.into(), outcome.queued)
     }
 
     /// Settles the `synced` promises of `id` (up to version `through`) in

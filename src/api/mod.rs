@@ -15,6 +15,7 @@ mod listeners;
 mod live;
 mod merge;
 mod options;
+mod subscribe;
 mod tabs;
 mod typings;
 
@@ -159,9 +160,14 @@ impl Tidesync {
         promise(&self.inner, |inner| async move {
             let written = inner.client.put_many(values?, &BrowserEnv).await?;
             let results = js_sys::Array::new();
+            let mut queued = false;
             for one in written {
-                results.push(&inner.written(one).await);
+                let (result, one_queued) = inner.result_of(one).await;
+                queued |= one_queued;
+                results.push(&result);
             }
+            // One nudge of the scheduler and one status event for the batch.
+            inner.announce(queued).await;
             Ok(results.into())
         })
     }

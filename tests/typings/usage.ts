@@ -141,6 +141,11 @@ export async function example(): Promise<number> {
   const page: Doc[] = await db.all({ prefix: 'car-', skip: 20, limit: 10, descending: true });
   const range: Doc[] = await db.all({ startKey: 'car-1', endKey: 'car-9', includeDeleted: true });
   void page; void range;
+  const unsubscribe: () => void = db.subscribe({ prefix: 'car-', limit: 20 }, (docs: Doc[]) => {
+    for (const doc of docs) console.log(doc._id, doc._rev);
+  });
+  unsubscribe();
+  db.subscribe(undefined, (docs) => console.log(docs.length))();
   // `all(options: AllOptions | undefined)` and `retryRejected(id: string | undefined)` are
   // declared with required parameters, so TypeScript cannot leave the argument out yet.
   const defaults: Doc[] = await db.all(undefined);
