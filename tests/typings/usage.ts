@@ -226,10 +226,11 @@ export async function example(): Promise<number> {
   await closing;
   const other = await Tidesync.open({ name: 'scratch', callbackTimeoutMs: 5000 });
   await other.destroy();
-  {
-    using scoped = await Tidesync.open({ name: 'scoped' });
-    console.log(scoped.name);
-  }
+  const scoped = await Tidesync.open({ name: 'scoped' });
+  console.log(scoped.name);
+  await scoped.close();
+  // @ts-expect-error free() is not offered: it would drop the handle without closing the database.
+  scoped.free();
   return report.pushed + report.pulled + report.conflicts + many.length + all.length + (doc ? 1 : 0) + pending + requeued;
 }
 

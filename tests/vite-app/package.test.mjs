@@ -54,3 +54,19 @@ test('the README opens with a quick start of about ten lines', () => {
   assert.match(quick[1], /import \{ Tidesync \} from 'tidesync'/);
   assert.doesNotMatch(quick[1], /init\(/);
 });
+
+test('README\'s method table names exactly the methods the typings declare', () => {
+  const readme = readFileSync(join(pkg, '..', 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('| method | what it does |'));
+  const rows = table.split('\n').slice(2).filter((line) => line.startsWith('| `'));
+  const documented = new Set(rows.flatMap((row) => [...row.split(' | ')[0].matchAll(/`(\w+)\(/g)].map((m) => m[1])));
+  const typings = readFileSync(join(pkg, 'tidesync.d.ts'), 'utf8');
+  const declared = new Set();
+  for (const block of [/^export class Tidesync \{[\s\S]*?^\}/m, /^export interface Tidesync \{[\s\S]*?^\}/m]) {
+    const body = typings.match(block)?.[0] ?? '';
+    for (const m of body.matchAll(/^ {4}(static )?(\w+)(<[^>]*>)?\(/gm)) if (!m[1]) declared.add(m[2]);
+  }
+  assert.ok(declared.size > 15, `methods found in the typings: ${[...declared]}`);
+  assert.ok(!declared.has('free'), 'free() is not offered: close() ends an instance');
+  assert.deepEqual([...documented].sort(), [...declared].sort(), 'README table vs typings');
+});
