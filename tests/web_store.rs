@@ -434,15 +434,7 @@ async fn the_app_view_of_documents_is_document_json() {
                 include_deleted,
                 ..DocQuery::default()
             };
-            let listed = store.list_docs(&query).await.expect("list");
-            let expected: Vec<Value> = listed.iter().map(document_json).collect();
-            let docs = store.visible_docs(&query).await.expect("visible");
-            let text = js_sys::JSON::stringify(&docs)
-                .ok()
-                .and_then(|t| t.as_string())
-                .expect("text");
-            let seen: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
-            assert_eq!(seen, expected, "{query:?}");
+            assert_visible_matches_listed(&store, &query).await;
         }
         // Pages, read by `readPage` a chunk at a time, select what the
         // engine's own paging selects (within ids below U+D800, where
@@ -500,15 +492,7 @@ async fn the_app_view_of_documents_is_document_json() {
                 include_deleted,
                 ..page
             };
-            let listed = store.list_docs(&query).await.expect("list");
-            let expected: Vec<Value> = listed.iter().map(document_json).collect();
-            let docs = store.visible_docs(&query).await.expect("page");
-            let text = js_sys::JSON::stringify(&docs)
-                .ok()
-                .and_then(|t| t.as_string())
-                .expect("text");
-            let seen: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
-            assert_eq!(seen, expected, "{query:?}");
+            let seen = assert_visible_matches_listed(&store, &query).await;
             assert!(
                 query.limit != Some(0) || seen.is_empty(),
                 "limit 0 reads nothing"
@@ -973,4 +957,19 @@ async fn a_failed_migration_keeps_the_old_data_and_says_so() {
     assert_eq!(count, 1);
     drop(tx);
     db.close();
+}
+
+/// Asserts that what `visible_docs` hands the app for `query` is what the
+/// engine's `list_docs` selects, as the app sees it; returns it.
+async fn assert_visible_matches_listed(store: &IdbStore, query: &DocQuery) -> Vec<Value> {
+    let listed = store.list_docs(query).await.expect("list");
+    let expected: Vec<Value> = listed.iter().map(document_json).collect();
+    let docs = store.visible_docs(query).await.expect("visible");
+    let text = js_sys::JSON::stringify(&docs)
+        .ok()
+        .and_then(|t| t.as_string())
+        .expect("text");
+    let seen: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
+    assert_eq!(seen, expected, "{query:?}");
+    seen
 }
