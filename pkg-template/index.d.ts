@@ -57,6 +57,8 @@ export type ErrorCode =
   | 'document_too_large'
   | 'not_found'
   | 'not_conflicted'
+  | 'conflict'
+  | 'invalid_rev'
   | 'invalid_options'
   | 'invalid_listener'
   | 'no_remote'
@@ -73,8 +75,10 @@ export declare class TidesyncError extends Error {
   readonly code: ErrorCode;
   /**
    * The parts of the message an app acts on: `{ id, size, limit }` for
-   * `document_too_large`, `{ id }` for `not_found` and `not_conflicted`;
-   * absent for other codes.
+   * `document_too_large`, `{ id }` for `not_found` and `not_conflicted`,
+   * `{ id, rev?, current? }` for `conflict` (the `_rev` the put named and the
+   * one the document has; each absent when there is none); absent for other
+   * codes.
    */
-  readonly details?: { id: string; size?: number; limit?: number };
+  readonly details?: { id: string; size?: number; limit?: number; rev?: string; current?: string };
 }

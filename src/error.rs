@@ -64,6 +64,15 @@ impl SdkError {
             SdkError::Engine(EngineError::NotFound(id) | EngineError::NotConflicted(id)) => {
                 Some(serde_json::json!({"id": id}))
             }
+            SdkError::Engine(EngineError::Conflict { id, rev, current }) => {
+                let mut details = serde_json::json!({"id": id});
+                for (key, value) in [("rev", rev), ("current", current)] {
+                    if let Some(value) = value {
+                        details[key] = value.clone().into();
+                    }
+                }
+                Some(details)
+            }
             _ => None,
         }
     }

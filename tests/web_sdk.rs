@@ -41,12 +41,7 @@ async fn two_clients_create_edit_delete_and_converge() {
     let car = call(&b, "get", &["car".into()]).await;
     assert_eq!(get(&car, "color").as_string().as_deref(), Some("red"));
 
-    call(
-        &b,
-        "put",
-        &[json(r#"{"_id": "car", "make": "Toyota", "color": "blue"}"#)],
-    )
-    .await;
+    support::edit(&b, r#"{"_id": "car", "make": "Toyota", "color": "blue"}"#).await;
     call(&b, "put", &[json(r#"{"_id": "bike", "wheels": 2}"#)]).await;
     call(&b, "sync", &[]).await;
     call(&a, "sync", &[]).await;
@@ -75,23 +70,12 @@ async fn seed_walkthrough_conflict_is_reported_and_resolved() {
 
     let conflicts_seen = support::Recorder::on(&b, "conflict");
     let id = "f11075199bcea80849204660d7000d53";
-    call(
-        &a,
-        "put",
-        &[json(&format!(
-            r#"{{"_id": "{id}", "car": {{"make": "Toyota", "color": "blue"}}}}"#
-        ))],
-    )
-    .await;
+    let blue = format!(r#"{{"_id": "{id}", "car": {{"make": "Toyota", "color": "blue"}}}}"#);
+    support::edit(&a, &blue).await;
     call(&a, "sync", &[]).await;
-    let stale = call(
-        &b,
-        "put",
-        &[json(&format!(
-            r#"{{"_id": "{id}", "car": {{"make": "Toyota", "color": "yellow"}}}}"#
-        ))],
-    )
-    .await;
+    // b edits the version it holds, not knowing that a moved on.
+    let yellow = format!(r#"{{"_id": "{id}", "car": {{"make": "Toyota", "color": "yellow"}}}}"#);
+    let stale = support::edit(&b, &yellow).await;
     let report = call(&b, "sync", &[]).await;
     assert_eq!(get(&report, "conflicts").as_f64(), Some(1.0));
 
@@ -209,7 +193,10 @@ async fn documents_cross_as_json_does_and_unfit_values_are_named() {
         .ok()
         .and_then(|t| t.as_string())
         .expect("text");
-    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let mut value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    // A new document's `_rev` names its first local version.
+    let rev = value.as_object_mut().and_then(|doc| doc.remove("_rev"));
+    assert!(rev.is_some_and(|r| r.as_str().is_some_and(|r| r.starts_with("1-"))));
     assert_eq!(
         value,
         serde_json::json!({"_id": "j", "list": [1, null, "x"],
@@ -581,6 +568,7 @@ async fn writes_started_together_all_land_and_a_failing_one_fails_alone() {
            const settled = await Promise.allSettled([
              db.put({ _id: 'a', n: 1 }), db.put({ _id: 'b' }), db.delete('missing'),
              db.put({ _id: 'c' }), db.put({ _id: 'a', n: 2 }),
+             db.put({ _id: 'b', _rev: 'bad' }),
            ]);
            return settled.map((r) => (r.status === 'fulfilled' ? r.value.status : r.reason.code));
          }",
@@ -593,16 +581,24 @@ async fn writes_started_together_all_land_and_a_failing_one_fails_alone() {
         .collect();
     assert_eq!(
         outcomes,
-        ["pending", "pending", "not_found", "pending", "pending"]
+        [
+            "pending",
+            "pending",
+            "not_found",
+            "pending",
+            "conflict",
+            "invalid_rev"
+        ],
+        "the second write of a names no _rev: it would replace the first unseen"
     );
     let a = call(&db, "get", &["a".into()]).await;
     assert_eq!(
         get(&a, "n").as_f64(),
-        Some(2.0),
-        "the later write of a wins"
+        Some(1.0),
+        "the first write of a stays"
     );
     let pending = call(&db, "pendingCount", &[]).await;
-    assert_eq!(pending.as_f64(), Some(3.0), "a's two writes coalesced");
+    assert_eq!(pending.as_f64(), Some(3.0));
     call(&db, "destroy", &[]).await;
 }
 
@@ -621,7 +617,7 @@ async fn a_replay_in_small_batches_and_a_paged_pull_carry_every_document_once() 
     let syncing = js_sys::Reflect::get(&a, &"sync".into()).expect("sync");
     let syncing: js_sys::Function = syncing.into();
     let first = syncing.call0(&a).expect("sync started");
-    call(&a, "put", &[json(r#"{"_id": "d01", "n": "edited"}"#)]).await;
+    support::edit(&a, r#"{"_id": "d01", "n": "edited"}"#).await;
     let report = support::await_promise(first).await;
     assert_eq!(
         get(&report, "errors")

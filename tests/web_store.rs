@@ -43,6 +43,8 @@ fn doc(id: &str, status: DocStatus) -> DocRecord {
         deleted: false,
         updated_at: 1.5,
         attachments: None,
+        // A local write's revision, which the app sees while it is unsynced.
+        local_rev: "2-def".parse().ok().filter(|_| status != DocStatus::Synced),
     }
 }
 

@@ -105,11 +105,32 @@ export class Device {
   }
 
   async edit(id) {
-    const doc = await this.db.get(id);
-    if (!doc) return;
-    const body = await this.dialogs.editInspection({ title: 'Edit inspection', subtitle: `On ${this.config.label}`, doc: bodyOf(doc) });
-    if (body) await this.db.put({ ...bodyOf(doc), ...body, _id: id });
+    let doc = await this.db.get(id);
+    let draft = bodyOf(doc);
+    while (doc) {
+      const body = await this.dialogs.editInspection({ title: 'Edit inspection', subtitle: `On ${this.config.label}`, doc: draft });
+      if (!body) break;
+      try {
+        // Based on the version the dialog showed: a put naming its `_rev`.
+        await this.db.put({ ...bodyOf(doc), ...body, _id: id, _rev: doc._rev });
+        break;
+      } catch (error) {
+        if (error?.code !== 'conflict') throw error;
+        // It changed while the dialog was open (a pull, another tab): the
+        // edit is not lost, it reopens over the version there is now.
+        this.notify(`${body.building || id} changed while you were editing it: check your edit against the new version and save again.`);
+        doc = await this.db.get(id);
+        draft = { ...bodyOf(doc), ...body };
+      }
+    }
     await this.refresh();
+  }
+
+  /** A line under the status bar for a few seconds. */
+  notify(text, dataset = {}) {
+    const notice = h('p', { class: 'notice', role: 'status', dataset }, text);
+    this.el.notices.append(notice);
+    setTimeout(() => notice.remove(), 8000);
   }
 
   async remove(id) {

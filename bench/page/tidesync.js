@@ -33,12 +33,12 @@ export const tidesync = {
     await db.putMany(docs);
   },
   async edit(db, doc) {
-    await db.put(doc);
-    return doc;
+    const { rev } = await db.put(doc);
+    return { ...doc, _rev: rev };
   },
   async fill(db, docs) {
-    await db.putMany(docs);
-    return docs;
+    const results = await db.putMany(docs);
+    return docs.map((doc, i) => ({ ...doc, _rev: results[i].rev }));
   },
   async getEach(db, ids) {
     let found = 0;

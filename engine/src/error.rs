@@ -48,6 +48,22 @@ pub enum EngineError {
     /// No such document.
     #[error("document not found: {0}")]
     NotFound(String),
+    /// A `put` was not based on the document's current version: it names a
+    /// `_rev` that is not the current one, names one for a document that
+    /// does not exist, or names none for one that does (unless the client
+    /// writes last-writer-wins). Nothing was written.
+    #[error("{}", conflict_message(.id, .rev.as_deref(), .current.as_deref()))]
+    Conflict {
+        /// The document id.
+        id: String,
+        /// The `_rev` the write named (`None`: it named none).
+        rev: Option<String>,
+        /// The `_rev` the document has now (`None`: it does not exist).
+        current: Option<String>,
+    },
+    /// A `_rev` that is not a revision (`N-hash`).
+    #[error("invalid _rev: {0}")]
+    InvalidRev(String),
     /// The operation needs a conflicted document and this one is not.
     #[error("document {0} has no conflict to resolve")]
     NotConflicted(String),
@@ -64,6 +80,7 @@ impl EngineError {
                 EngineError::InvalidDocument(format!("document {index}: {m}"))
             }
             EngineError::InvalidId(m) => EngineError::InvalidId(format!("document {index}: {m}")),
+            EngineError::InvalidRev(m) => EngineError::InvalidRev(format!("document {index}: {m}")),
             other => other,
         }
     }
@@ -75,6 +92,8 @@ impl EngineError {
             EngineError::InvalidId(_) => "invalid_id",
             EngineError::DocumentTooLarge { .. } => "document_too_large",
             EngineError::NotFound(_) => "not_found",
+            EngineError::Conflict { .. } => "conflict",
+            EngineError::InvalidRev(_) => "invalid_rev",
             EngineError::NotConflicted(_) => "not_conflicted",
             EngineError::Store(StoreError::QuotaExceeded(_)) => "quota_exceeded",
             EngineError::Store(StoreError::Closed) => "closed",
@@ -82,5 +101,19 @@ impl EngineError {
             EngineError::Store(StoreError::Migration(_)) => "migration_failed",
             EngineError::Store(_) => "storage",
         }
+    }
+}
+
+fn conflict_message(id: &str, rev: Option<&str>, current: Option<&str>) -> String {
+    match (rev, current) {
+        (Some(rev), Some(current)) => format!(
+            "document {id} is at revision {current}, not {rev}: it changed since it was read"
+        ),
+        (Some(rev), None) => format!("document {id} does not exist, so it has no revision {rev}"),
+        (None, Some(current)) => format!(
+            "document {id} exists (revision {current}): name its _rev to update it, \
+             or open with lastWriteWins"
+        ),
+        (None, None) => format!("document {id} changed since it was read"),
     }
 }

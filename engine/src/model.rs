@@ -57,15 +57,46 @@ pub struct DocRecord {
     /// document never deletes attachments on the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Attachments>,
+    /// The revision of the last local write (`None` when the document was
+    /// last written by a pull). It names the local version the app sees
+    /// while the write waits to be pushed, so that a `put` naming an older
+    /// `_rev` is refused (optimistic concurrency); it stays accepted after
+    /// the push lands, as long as no other change came since, because the
+    /// server may name the same version differently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_rev: Option<Revision>,
 }
 
 impl DocRecord {
-    /// The document as the app sees it: the body plus `_id`, `_rev` (the
-    /// last server revision) and `_deleted`.
+    /// The `_rev` the app sees: the last local write's revision while a
+    /// local change is unsynced (pending or conflicted), else the server's.
+    pub fn visible_rev(&self) -> Option<&Revision> {
+        match (self.status, &self.local_rev) {
+            (DocStatus::Synced, _) | (_, None) => self.rev.as_ref(),
+            (_, Some(local)) => Some(local),
+        }
+    }
+
+    /// True when a write naming `rev` was based on the current version: the
+    /// `_rev` the app sees, or the last local write's while nothing came
+    /// after it (its push may have landed under another name).
+    pub fn accepts_rev(&self, rev: &Revision) -> bool {
+        self.visible_rev() == Some(rev) || self.local_rev.as_ref() == Some(rev)
+    }
+
+    /// Names the document's new local version: to call on every local
+    /// write, once its body, deletion and base revision are set.
+    pub fn stamp_local_rev(&mut self) {
+        let local = Revision::next_of(self.rev.as_ref(), &self.local, self.deleted);
+        self.local_rev = Some(local);
+    }
+
+    /// The document as the app sees it: the body plus `_id`, `_rev` (see
+    /// [`visible_rev`](Self::visible_rev)) and `_deleted`.
     pub fn app_json(&self) -> Value {
         let mut map: Body = self.local.clone();
         map.insert("_id".into(), self.id.clone().into());
-        if let Some(rev) = &self.rev {
+        if let Some(rev) = self.visible_rev() {
             map.insert("_rev".into(), rev.to_string().into());
         }
         if self.deleted {

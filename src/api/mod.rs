@@ -133,8 +133,11 @@ impl Tidesync {
         self.inner.name.clone()
     }
 
-    /// Writes a document locally; resolves once it is durable, with a `synced`
-    /// promise that settles when the server accepts, conflicts or rejects it.
+    /// Writes a document locally; resolves once it is durable, with its new
+    /// `rev` and a `synced` promise that settles when the server accepts,
+    /// conflicts or rejects it. An update names the `_rev` it was read at; a
+    /// stale, missing (unless `lastWriteWins`) or malformed one is refused
+    /// (`conflict`, `invalid_rev`) with nothing written.
     #[wasm_bindgen(unchecked_return_type = "Promise<WriteResult>")]
     pub fn put(&self, #[wasm_bindgen(unchecked_param_type = "Doc")] doc: JsValue) -> Promise {
         // Queued now, in call order, with the document as it is now.
@@ -149,8 +152,9 @@ impl Tidesync {
         })
     }
 
-    /// Writes many documents in one transaction (all or none), each queued as
-    /// `put` would; much faster than awaiting `put` in a loop.
+    /// Writes many documents in one transaction (all or none), each queued and
+    /// checked against its `_rev` as `put` would; much faster than awaiting
+    /// `put` in a loop.
     #[wasm_bindgen(js_name = putMany, unchecked_return_type = "Promise<WriteResult[]>")]
     pub fn put_many(
         &self,

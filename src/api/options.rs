@@ -33,6 +33,7 @@ const KNOWN: &[&str] = &[
     "auth",
     "author",
     "stampUpdatedAt",
+    "lastWriteWins",
     "conflicts",
     "resolver",
     "callbackTimeoutMs",
@@ -98,6 +99,10 @@ pub struct OpenOptions {
     /// Stamp `updatedAt` into every write.
     #[serde(default)]
     pub stamp_updated_at: Option<bool>,
+    /// Let a `put` without `_rev` replace a stored document (default false:
+    /// such a put is a `conflict` error).
+    #[serde(default)]
+    pub last_write_wins: Option<bool>,
     /// The conflict policy, as JSON (checked strictly by the engine's type).
     #[serde(default)]
     pub conflicts: Option<serde_json::Value>,
@@ -253,6 +258,7 @@ impl OpenOptions {
             author: self.author.clone(),
             stamp_updated_at: self.stamp_updated_at.unwrap_or(false),
             conflicts: self.policy().unwrap_or_default(),
+            last_write_wins: self.last_write_wins.unwrap_or(defaults.last_write_wins),
         }
     }
 }

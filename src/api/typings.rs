@@ -51,6 +51,12 @@ export interface OpenOptions {
   author?: Json;
   /** Stamp `updatedAt` (ms since the epoch) into every write (implied by `author` and by `newestWins`). */
   stampUpdatedAt?: boolean;
+  /**
+   * Let a `put` without `_rev` replace a stored document (default false: such
+   * a put fails with `conflict`, as in CouchDB and PouchDB). A `put` naming a
+   * `_rev` is checked either way.
+   */
+  lastWriteWins?: boolean;
   /** How conflicts are decided automatically; manual (reported to the app) by default. */
   conflicts?: ConflictPolicy;
   /**
@@ -146,7 +152,11 @@ export type SyncOutcome =
   | { outcome: 'rejected'; error: RejectReason }
   /** The change was dropped locally before it reached the server (`discardLocal`, or a never-synced document deleted). */
   | { outcome: 'discarded' };
-/** What `put`, `delete`, `resolve` and `discardLocal` resolve to. */
+/**
+ * What `put`, `delete`, `resolve` and `discardLocal` resolve to. `rev` is the
+ * document's `_rev` after the write: the `_rev` a later `put` names to update
+ * this version (`null` when the document is gone).
+ */
 export interface WriteResult { id: string; rev: string | null; status: DocStatus; synced: Promise<SyncOutcome>; }
 /** A problem met during sync. */
 /** Codes of `SyncIssue`: what stopped a cycle (the transport, the server, its answer, local storage) or a change the server refused for good. */

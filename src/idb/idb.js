@@ -74,7 +74,10 @@ function visibleDoc(record, includeDeleted, status) {
   // The parsed body is the document: JSON.parse made its members own data
   // properties (even one named `__proto__`), and the body has no `_` members.
   local._id = stored.id;
-  if (typeof stored.rev === "string") local._rev = stored.rev;
+  // The `_rev` the engine shows (DocRecord::visible_rev): the last local
+  // write's while a local change is unsynced, else the server's.
+  const rev = stored.status !== "synced" && typeof stored.local_rev === "string" ? stored.local_rev : stored.rev;
+  if (typeof rev === "string") local._rev = rev;
   if (stored.deleted) local._deleted = true;
   return local;
 }

@@ -51,6 +51,11 @@ pub(super) struct StoredDoc {
     updated_at: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     attachments: Option<Attachments>,
+    /// Added without a new schema version: a record written before it reads
+    /// as one whose last write has no local revision (its `_rev` is the
+    /// server's), and `idb.js` reads it to show the `_rev`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    local_rev: Option<Revision>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<OutboxMessage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,6 +88,7 @@ impl StoredDoc {
             deleted,
             updated_at,
             attachments,
+            local_rev,
         } = doc;
         StoredDoc {
             id,
@@ -93,6 +99,7 @@ impl StoredDoc {
             deleted,
             updated_at,
             attachments,
+            local_rev,
             messages,
             conflict,
             base_is_local: false,
@@ -117,6 +124,7 @@ impl StoredDoc {
             deleted: self.deleted,
             updated_at: self.updated_at,
             attachments: self.attachments,
+            local_rev: self.local_rev,
         };
         (doc, self.messages, self.conflict)
     }

@@ -53,7 +53,7 @@ async function client(db, options = '{}') {
 }
 
 const sync = (page) => page.evaluate(() => window.db.sync());
-const put = (page, doc) => page.evaluate((d) => window.db.put(d).then((r) => r.status), doc);
+const put = (page, doc) => page.evaluate((d) => window.edit(d).then((r) => r.status), doc);
 
 test('a photo put on the server survives an edit of its document, bytes and digest unchanged', async () => {
   const db = await roomWithPhoto();

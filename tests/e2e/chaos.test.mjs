@@ -41,7 +41,7 @@ test('three clients under random faults converge and account for every write', a
       window.outcomes = { writes: 0, accepted: 0, conflict: 0, rejected: 0, discarded: 0 };
       window.db = await window.tidesync.Tidesync.open({ name, remote, headers: window.remoteHeaders, debounceMs: 20, backoffBaseMs: 50, backoffCapMs: 400, pollIntervalMs: 300 });
       window.write = async (op, id, body) => {
-        const result = op === 'put' ? await window.db.put({ _id: id, ...body }) : await window.db.delete(id);
+        const result = op === 'put' ? await window.edit({ _id: id, ...body }) : await window.db.delete(id);
         window.outcomes.writes++;
         result.synced.then((o) => { window.outcomes[o.outcome]++; });
       };

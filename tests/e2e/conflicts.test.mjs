@@ -40,7 +40,7 @@ async function pair(optionsA = '{}', optionsB = optionsA) {
   }
   const [a, b] = clients;
   const run = (page, fn, arg) => page.evaluate(fn, arg);
-  const put = (page, doc) => run(page, (d) => window.db.put(d).then((r) => ({ id: r.id, status: r.status })), doc);
+  const put = (page, doc) => run(page, (d) => window.edit(d).then((r) => ({ id: r.id, status: r.status })), doc);
   const sync = (page) => run(page, () => window.db.sync());
   const get = (page, id) => run(page, (i) => window.db.get(i), id);
   const events = (page, ev) => run(page, (e) => window.events.filter((x) => x.ev === e).map((x) => x.p), ev);
@@ -71,7 +71,7 @@ test('bug tracker: different fields merge, sentences of one text merge, the same
 
   // Same field, different values: a real clash, left to the app.
   await t.put(t.a, { _id: 'bug-1', ...expected, status: 'closed' });
-  const stale = await t.run(t.b, (d) => window.db.put(d).then((r) => { window.staleSynced = r.synced; return r.id; }), { _id: 'bug-1', ...expected, status: 'wontfix' });
+  const stale = await t.run(t.b, (d) => window.edit(d).then((r) => { window.staleSynced = r.synced; return r.id; }), { _id: 'bug-1', ...expected, status: 'wontfix' });
   assert.equal(stale, 'bug-1');
   await t.sync(t.a);
   const clash = await t.sync(t.b);

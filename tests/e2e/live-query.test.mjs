@@ -41,7 +41,7 @@ function subscribe(page, options, slot) {
 
 const latest = (page, slot) => page.evaluate((s) => window.lists[s].at(-1), slot);
 const calls = (page, slot) => page.evaluate((s) => window.lists[s].length, slot);
-const put = (page, doc) => page.evaluate((d) => window.db.put(d), doc);
+const put = (page, doc) => page.evaluate((d) => window.edit(d), doc);
 
 test('a live list follows local writes, another tab\'s, pulled ones, and deletions', async () => {
   const context = await browser.newContext();

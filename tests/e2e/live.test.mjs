@@ -36,7 +36,7 @@ async function writer(remoteDb) {
 }
 
 const write = (page, id, v) => page.evaluate(async ({ id, v }) => {
-  await window.db.put({ _id: id, v });
+  await window.edit({ _id: id, v });
   const report = await window.db.sync();
   if (report.errors.length) throw new Error(JSON.stringify(report.errors));
 }, { id, v });
@@ -58,7 +58,7 @@ test('a change reaches a live client through its feed, with polling off', async 
   // The same feed carries the next change; B's own writes go out as usual.
   await write(a.page, 'doc-2', 2);
   await eventually(() => heard(b.page, 'doc-2'), 10000, 'B hears of doc-2');
-  await b.page.evaluate(() => window.db.put({ _id: 'from-b', v: 3 }));
+  await b.page.evaluate(() => window.edit({ _id: 'from-b', v: 3 }));
   await eventually(() => b.page.evaluate(async () => (await window.db.status()).pending === 0), 10000, 'B pushes');
   await a.page.evaluate(() => window.db.sync());
   assert.equal(await a.page.evaluate(() => window.db.get('from-b').then((d) => d?.v)), 3);

@@ -39,7 +39,7 @@ test('offline writes resolve at once, nothing is sent, and the queue drains by i
   const before = proxy.log.length;
   const statuses = await page.evaluate(async () => {
     const out = [];
-    for (let i = 0; i < 20; i++) out.push((await window.db.put({ _id: `doc-${i}`, n: i })).status);
+    for (let i = 0; i < 20; i++) out.push((await window.edit({ _id: `doc-${i}`, n: i })).status);
     return out;
   });
   assert.deepEqual(new Set(statuses), new Set(['pending']));
@@ -63,7 +63,7 @@ test('a response lost after the server committed is acknowledged, not duplicated
   await openDb(page, fresh('c'), db);
   await eventually(async () => (await page.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
   proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'drop-response' });
-  const outcome = await page.evaluate(async () => (await window.db.put({ _id: 'car', color: 'red' })).synced);
+  const outcome = await page.evaluate(async () => (await window.edit({ _id: 'car', color: 'red' })).synced);
   assert.equal(outcome.outcome, 'accepted');
   assert.match(outcome.rev, /^1-/);
   assert.equal(proxy.requests(`/${db}/_bulk_docs`).length, 2, 'pushed, lost, replayed');
@@ -81,7 +81,7 @@ test('a 503 with Retry-After is not retried earlier than asked', async () => {
   await openDb(page, fresh('c'), db);
   await eventually(async () => (await page.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
   proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'status', status: 503, retryAfter: 2 });
-  const outcome = await page.evaluate(async () => (await window.db.put({ _id: 'x' })).synced);
+  const outcome = await page.evaluate(async () => (await window.edit({ _id: 'x' })).synced);
   assert.equal(outcome.outcome, 'accepted');
   const pushes = proxy.requests(`/${db}/_bulk_docs`);
   assert.equal(pushes.length, 2);
@@ -110,7 +110,7 @@ test('a Retry-After given as an HTTP date is honoured too', async () => {
   // HTTP dates count whole seconds: 4 s ahead is at least 3 s of waiting.
   const until = new Date(Date.now() + 4000).toUTCString();
   proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'status', status: 503, retryAfter: until });
-  const outcome = await page.evaluate(async () => (await window.db.put({ _id: 'x' })).synced);
+  const outcome = await page.evaluate(async () => (await window.edit({ _id: 'x' })).synced);
   assert.equal(outcome.outcome, 'accepted');
   const pushes = proxy.requests(`/${db}/_bulk_docs`);
   assert.equal(pushes.length, 2);
@@ -128,9 +128,9 @@ test('a change the server refuses is parked and reported, and the rest of the qu
   const db = fresh('poison');
   await openDb(page, fresh('c'), db, { live: false });
   const result = await page.evaluate(async () => {
-    const big = await window.db.put({ _id: 'big', text: 'x'.repeat(8000) });
+    const big = await window.edit({ _id: 'big', text: 'x'.repeat(8000) });
     const small = [];
-    for (let i = 0; i < 3; i++) small.push((await window.db.put({ _id: `after-${i}` })).synced);
+    for (let i = 0; i < 3; i++) small.push((await window.edit({ _id: `after-${i}` })).synced);
     const report = await window.db.sync();
     return { report, big: await big.synced, small: await Promise.all(small), outbox: await window.db.outbox(), errors: window.events.filter((e) => e.ev === 'error').map((e) => e.p) };
   });
@@ -144,7 +144,7 @@ test('a change the server refuses is parked and reported, and the rest of the qu
   const docs = await serverDocs(server, db);
   assert.deepEqual(Object.keys(docs).sort(), ['after-0', 'after-1', 'after-2']);
   // The app fixes the document: the new edit replaces the parked one and lands.
-  const fixed = await page.evaluate(async () => { await window.db.put({ _id: 'big', text: 'short' }); await window.db.sync(); return window.db.pendingCount(); });
+  const fixed = await page.evaluate(async () => { await window.edit({ _id: 'big', text: 'short' }); await window.db.sync(); return window.db.pendingCount(); });
   assert.equal(fixed, 0);
   await context.close();
 });
@@ -155,7 +155,7 @@ test('a tab closed in the middle of pushing 500 edits resumes: all 500 land exac
   const name = fresh('c');
   let page = await sdkPage(context, proxy.url);
   await openDb(page, name, db, { live: false, batchSize: 25 });
-  await page.evaluate(async () => { for (let i = 0; i < 500; i++) await window.db.put({ _id: `e-${String(i).padStart(3, '0')}`, i }); });
+  await page.evaluate(async () => { for (let i = 0; i < 500; i++) await window.edit({ _id: `e-${String(i).padStart(3, '0')}`, i }); });
   proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'delay', delayMs: 150, times: 1000 });
   page.evaluate(() => window.db.sync()).catch(() => {});
   await eventually(() => proxy.requests(`/${db}/_bulk_docs`).length >= 3, 15000, 'pushing to start');
@@ -178,12 +178,12 @@ test('census: one document edited offline in two sessions with a reload between 
   // The server is unreachable (every request to it dropped), while the page itself still reloads.
   proxy.fault({ path: `/${db}`, action: 'drop-request', times: 100000 });
   await openDb(page, name, db);
-  await page.evaluate(() => window.db.put({ _id: 'household-12', people: 3, visited: false }));
+  await page.evaluate(() => window.edit({ _id: 'household-12', people: 3, visited: false }));
   await eventually(async () => (await page.evaluate(() => window.db.status())).state === 'offline', 5000, 'offline');
   await page.reload();
   await page.waitForFunction(() => window.ready === true);
   await openDb(page, name, db);
-  await page.evaluate(() => window.db.put({ _id: 'household-12', people: 4, visited: true }));
+  await page.evaluate(() => window.edit({ _id: 'household-12', people: 4, visited: true }));
   assert.equal((await page.evaluate(() => window.db.outbox())).length, 1, 'coalesced');
   proxy.clearFaults();
   try {
@@ -230,7 +230,7 @@ test('a 401 asks the auth callback for fresh headers and retries with them', asy
       auth: async () => { window.authCalls++; return { Authorization: freshAuth }; },
     });
   }, { name: fresh('c'), remote: `${proxy.url}/${db}`, stale: staleHeaders, freshAuth });
-  const outcome = await page.evaluate(async () => (await window.db.put({ _id: 'secret' })).synced);
+  const outcome = await page.evaluate(async () => (await window.edit({ _id: 'secret' })).synced);
   assert.equal(outcome.outcome, 'accepted');
   const pushes = proxy.requests(`/${db}/_bulk_docs`);
   assert.deepEqual(pushes.map((p) => p.auth), [staleHeaders.Authorization, freshAuth]);
@@ -246,7 +246,7 @@ test('a hung request times out and is retried; pause holds automatic sync until 
   await openDb(page, fresh('c'), db, { requestTimeoutMs: 1000 });
   await eventually(async () => (await page.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
   proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'delay', delayMs: 4000 });
-  const outcome = await page.evaluate(async () => (await window.db.put({ _id: 'slow' })).synced);
+  const outcome = await page.evaluate(async () => (await window.edit({ _id: 'slow' })).synced);
   assert.equal(outcome.outcome, 'accepted');
   const errors = await page.evaluate(() => window.events.filter((e) => e.ev === 'error').map((e) => e.p.code));
   assert.ok(errors.length >= 1 && errors.every((c) => c === 'timeout'), `errors: ${errors}`);
@@ -254,7 +254,7 @@ test('a hung request times out and is retried; pause holds automatic sync until 
   await page.evaluate(() => window.db.pause());
   assert.equal((await page.evaluate(() => window.db.status())).state, 'paused');
   const before = proxy.requests(`/${db}/_bulk_docs`).length;
-  await page.evaluate(() => window.db.put({ _id: 'held' }));
+  await page.evaluate(() => window.edit({ _id: 'held' }));
   await new Promise((r) => setTimeout(r, 400));
   assert.equal(proxy.requests(`/${db}/_bulk_docs`).length, before, 'nothing pushed while paused');
   assert.equal(await pending(page), 1);
@@ -275,7 +275,7 @@ test('an auth callback that never answers times out, is reported, and sync goes 
     });
     window.db.on('error', (p) => window.events.push(p));
   }, { name: fresh('c'), remote: `${proxy.url}/${db}` });
-  const first = await page.evaluate(async () => { await window.db.put({ _id: 'a' }); return window.db.sync(); });
+  const first = await page.evaluate(async () => { await window.edit({ _id: 'a' }); return window.db.sync(); });
   assert.equal(first.errors[0].code, 'unauthorized');
   await eventually(() => page.evaluate(() => window.events.some((e) => e.code === 'auth_timeout')), 5000, 'the auth timeout');
   const second = await page.evaluate(() => window.db.sync());

@@ -50,12 +50,12 @@ test('an edit made in a second tab while the first tab\'s push is in flight reac
   await eventually(async () => (await one.evaluate(() => window.db.status())).state === 'idle', 10000, 'first sync');
   // Hold tab one's push in the air for a while.
   proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'delay', delayMs: 1500 });
-  await one.evaluate(async () => { window.first = (await window.db.put({ _id: 'd', v: 1 })).synced; });
+  await one.evaluate(async () => { window.first = (await window.edit({ _id: 'd', v: 1 })).synced; });
   await eventually(() => proxy.requests(`/${db}/_bulk_docs`).length >= 1, 5000, 'the push to start');
   // Tab two opens the same database and edits the document meanwhile.
   const two = await sdkPage(context, proxy.url);
   await open(two, name, db);
-  const second = await two.evaluate(async () => (await window.db.put({ _id: 'd', v: 2 })).synced);
+  const second = await two.evaluate(async () => (await window.edit({ _id: 'd', v: 2 })).synced);
   assert.equal(second.outcome, 'accepted', JSON.stringify(second));
   assert.match(second.rev, /^2-/);
   const first = await one.evaluate(() => window.first);
@@ -85,7 +85,7 @@ test('three tabs x 100 live writes: each document pushed once, every write settl
   }
   const outcomes = await Promise.all(pages.map((page, t) => page.evaluate(async (t) => {
     const synced = [];
-    for (let i = 0; i < 100; i++) synced.push((await window.db.put({ _id: `t${t}-${String(i).padStart(3, '0')}`, t, i })).synced);
+    for (let i = 0; i < 100; i++) synced.push((await window.edit({ _id: `t${t}-${String(i).padStart(3, '0')}`, t, i })).synced);
     return (await Promise.all(synced)).map((s) => s.outcome);
   }, t)));
   for (const list of outcomes) assert.deepEqual(new Set(list), new Set(['accepted']));
@@ -118,7 +118,7 @@ test('the leader tab closed in the middle of a push: another tab takes over and 
   proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'delay', delayMs: 200, times: 1000 });
   await follower.evaluate(async () => {
     window.synced = [];
-    for (let i = 0; i < 200; i++) window.synced.push((await window.db.put({ _id: `h-${String(i).padStart(3, '0')}`, i })).synced);
+    for (let i = 0; i < 200; i++) window.synced.push((await window.edit({ _id: `h-${String(i).padStart(3, '0')}`, i })).synced);
   });
   await eventually(() => proxy.requests(`/${db}/_bulk_docs`).length >= 2, 15000, 'pushing to start');
   await leader.close();
@@ -133,6 +133,53 @@ test('the leader tab closed in the middle of a push: another tab takes over and 
   await context.close();
 });
 
+test('two tabs edit the version they read: the later save is refused as a conflict and writes nothing', async () => {
+  const context = await browser.newContext();
+  const db = fresh('revs');
+  const name = fresh('c');
+  const one = await sdkPage(context, proxy.url);
+  const two = await sdkPage(context, proxy.url);
+  await open(one, name, db, '{ live: false }');
+  await open(two, name, db, '{ live: false }');
+  const created = await one.evaluate(() => window.db.put({ _id: 'note', text: 'draft' }).then((r) => r.rev));
+  assert.match(created, /^1-[0-9a-f]{32}$/);
+  // Both tabs show the note at the version just written.
+  const readByOne = await one.evaluate(() => window.db.get('note'));
+  const readByTwo = await two.evaluate(() => window.db.get('note'));
+  assert.equal(readByOne._rev, created);
+  assert.equal(readByTwo._rev, created);
+  const saved = await one.evaluate((doc) => window.db.put({ ...doc, text: 'from one' }).then((r) => r.rev), readByOne);
+  assert.notEqual(saved, created);
+  const failure = (e) => ({ code: e.code, name: e.name, isError: e instanceof Error, details: e.details });
+  const refused = await two.evaluate(
+    ([doc, failure]) => window.db.put({ ...doc, text: 'from two' }).then(() => null, new Function(`return ${failure}`)()),
+    [readByTwo, failure.toString()],
+  );
+  assert.deepEqual(refused, { code: 'conflict', name: 'TidesyncError', isError: true, details: { id: 'note', rev: created, current: saved } });
+  assert.equal((await two.evaluate(() => window.db.get('note'))).text, 'from one', 'the refused save wrote nothing');
+  // Naming no _rev is refused too (no lastWriteWins), and a malformed one is invalid_rev.
+  const codes = await two.evaluate(() => Promise.all([
+    { _id: 'note', text: 'blind' }, { _id: 'note', _rev: 'nope' }, { _id: 'note', _rev: 5 }, { _id: 'ghost', _rev: '1-abc' },
+  ].map((doc) => window.db.put(doc).then(() => 'written', (e) => e.code))));
+  assert.deepEqual(codes, ['conflict', 'invalid_rev', 'invalid_rev', 'conflict']);
+  // Read again, save again: accepted, and that is what the server gets.
+  const outcome = await two.evaluate(async () => {
+    const doc = await window.db.get('note');
+    const written = await window.db.put({ ...doc, text: 'from two, over one' });
+    await window.db.sync();
+    return written.synced;
+  });
+  assert.equal(outcome.outcome, 'accepted', JSON.stringify(outcome));
+  assert.equal((await serverDocs(server, db)).note.text, 'from two, over one');
+  assert.equal(await one.evaluate(() => window.db.pendingCount()), 0);
+  // Once synced, the _rev a tab shows names the server's version, and it is what a save names.
+  const shown = await one.evaluate(() => window.db.get('note').then((d) => d._rev));
+  assert.equal(shown, outcome.rev);
+  const next = await one.evaluate((rev) => window.db.put({ _id: 'note', _rev: rev, text: 'three' }).then((r) => r.status), shown);
+  assert.equal(next, 'pending');
+  await context.close();
+});
+
 test('two open() of one name in one page share the work and hear each other', async () => {
   const context = await browser.newContext();
   const page = await sdkPage(context, proxy.url);
@@ -144,7 +191,7 @@ test('two open() of one name in one page share the work and hear each other', as
   const outcomes = await page.evaluate(async () => {
     const a = await window.a.put({ _id: 'from-a', n: 1 });
     const b = await window.b.put({ _id: 'from-b', n: 2 });
-    const again = await window.b.put({ _id: 'from-a', n: 3 });
+    const again = await window.edit({ _id: 'from-a', n: 3 }, window.b);
     return Promise.all([a.synced, b.synced, again.synced]);
   });
   assert.deepEqual(outcomes.map((o) => o.outcome), ['accepted', 'accepted', 'accepted']);
@@ -170,7 +217,7 @@ test('open, close and open again in quick succession loses nothing', async () =>
   for (let round = 0; round < 3; round++) {
     await open(page, name, db);
     await page.evaluate(async (round) => {
-      await window.db.put({ _id: `r${round}`, round });
+      await window.edit({ _id: `r${round}`, round });
       await window.db.close();
     }, round);
     const closed = await page.evaluate(() => window.db.get('r0').then(() => 'open', (e) => e.code));
@@ -182,7 +229,7 @@ test('open, close and open again in quick succession loses nothing', async () =>
   assert.deepEqual(Object.keys(docs).sort(), ['r0', 'r1', 'r2']);
   // destroy() right after live writes closes its own connection first.
   const destroyed = await page.evaluate(async () => {
-    for (let i = 0; i < 20; i++) await window.db.put({ _id: `late-${i}` });
+    for (let i = 0; i < 20; i++) await window.edit({ _id: `late-${i}` });
     await window.db.destroy();
     return 'destroyed';
   });
@@ -202,11 +249,11 @@ test('a resolver that calls sync() does not deadlock; one that never answers tim
     return { ...c.remote, ...c.local, merged: true };
   } }`);
   await page.evaluate(async () => {
-    await window.db.put({ _id: 'calls-sync', v: 0 });
-    await window.db.put({ _id: 'hang', v: 0 });
+    await window.edit({ _id: 'calls-sync', v: 0 });
+    await window.edit({ _id: 'hang', v: 0 });
     await window.db.sync();
-    await window.db.put({ _id: 'calls-sync', v: 1, mine: true });
-    await window.db.put({ _id: 'hang', v: 1 });
+    await window.edit({ _id: 'calls-sync', v: 1, mine: true });
+    await window.edit({ _id: 'hang', v: 1 });
   });
   for (const id of ['calls-sync', 'hang']) {
     const current = await (await server.fetch(`/${db}/${id}`)).json();
@@ -225,7 +272,7 @@ test('a resolver that calls sync() does not deadlock; one that never answers tim
   assert.deepEqual(conflicts.map((c) => c.id), ['hang'], 'the timed-out conflict is left to the app');
   assert.ok((await events(page, 'conflict')).some((c) => c.id === 'hang'));
   // Sync goes on after the timeout.
-  const after = await page.evaluate(async () => { const w = await window.db.put({ _id: 'later' }); await window.db.sync(); return w.synced; });
+  const after = await page.evaluate(async () => { const w = await window.edit({ _id: 'later' }); await window.db.sync(); return w.synced; });
   assert.equal(after.outcome, 'accepted');
   await context.close();
 });
@@ -262,7 +309,7 @@ test('without Web Locks a lease elects one leader: one push per document, and a 
   await open(two, name, db);
   const outcomes = await Promise.all([one, two].map((page, t) => page.evaluate(async (t) => {
     const synced = [];
-    for (let i = 0; i < 30; i++) synced.push((await window.db.put({ _id: `l${t}-${i}`, i })).synced);
+    for (let i = 0; i < 30; i++) synced.push((await window.edit({ _id: `l${t}-${i}`, i })).synced);
     return (await Promise.all(synced)).map((s) => s.outcome);
   }, t)));
   for (const list of outcomes) assert.deepEqual(new Set(list), new Set(['accepted']));
@@ -271,7 +318,7 @@ test('without Web Locks a lease elects one leader: one push per document, and a 
   assert.ok([...counts.values()].every((n) => n === 1), 'each document pushed once');
   // Whichever tab leads, closing one leaves the other to sync.
   await one.close();
-  const late = await two.evaluate(async () => (await window.db.put({ _id: 'after-handover' })).synced);
+  const late = await two.evaluate(async () => (await window.edit({ _id: 'after-handover' })).synced);
   assert.equal(late.outcome, 'accepted');
   await context.close();
 });
@@ -286,7 +333,7 @@ test('the leader tab crashed in the middle of a push: another tab takes over, ea
   const follower = await sdkPage(context, proxy.url);
   await open(follower, name, db, '{ batchSize: 10 }');
   proxy.fault({ method: 'POST', path: `/${db}/_bulk_docs`, action: 'delay', delayMs: 300, times: 1000 });
-  await leader.evaluate(async () => { for (let i = 0; i < 100; i++) await window.db.put({ _id: `k-${String(i).padStart(3, '0')}`, i }); });
+  await leader.evaluate(async () => { for (let i = 0; i < 100; i++) await window.edit({ _id: `k-${String(i).padStart(3, '0')}`, i }); });
   await eventually(() => proxy.requests(`/${db}/_bulk_docs`).length >= 2, 15000, 'pushing to start');
   // The renderer dies: no unload, no close(); the browser releases its lock.
   const cdp = await context.newCDPSession(leader);
@@ -310,11 +357,11 @@ test('a tab that only listens hears what the leader pulls and the conflicts it f
   await leader.evaluate(() => window.db.sync());
   const listener = await sdkPage(context, proxy.url);
   await open(listener, name, db, '{ live: false }');
-  await leader.evaluate(async () => { await window.db.put({ _id: 'shared', v: 1 }); await window.db.sync(); });
+  await leader.evaluate(async () => { await window.edit({ _id: 'shared', v: 1 }); await window.db.sync(); });
   const current = await (await server.fetch(`/${db}/shared`)).json();
   await server.fetch(`/${db}/shared`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...current, v: 2 }) });
   await server.fetch(`/${db}/elsewhere`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'server' }) });
-  await leader.evaluate(async () => { await window.db.put({ _id: 'shared', v: 3 }); await window.db.sync(); });
+  await leader.evaluate(async () => { await window.edit({ _id: 'shared', v: 3 }); await window.db.sync(); });
   await eventually(async () => (await events(listener, 'change')).some((c) => c.id === 'elsewhere' && c.origin === 'remote'), 5000, 'the pulled change');
   await eventually(async () => (await events(listener, 'conflict')).some((c) => c.id === 'shared'), 5000, 'the conflict');
   const local = (await events(listener, 'change')).filter((c) => c.id === 'shared').map((c) => c.origin);

@@ -138,6 +138,17 @@ pub async fn call(db: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
         .unwrap_or_else(|e| panic!("{method} failed: {e:?}"))
 }
 
+/// Updates a document as an app does: reads the `_rev` it holds, then puts
+/// `doc` (JSON text with an `_id`) naming it. Resolves to the write result.
+pub async fn edit(db: &JsValue, doc: &str) -> JsValue {
+    let doc = json(doc);
+    let current = call(db, "get", &[get(&doc, "_id")]).await;
+    if !current.is_null() {
+        js_sys::Reflect::set(&doc, &"_rev".into(), &get(&current, "_rev")).expect("set _rev");
+    }
+    call(db, "put", &[doc]).await
+}
+
 /// Asserts a rejection is a `TidesyncError` (an `Error`) with `code`.
 pub fn expect_code(result: Result<JsValue, JsValue>, code: &str) -> JsValue {
     let error = match result {

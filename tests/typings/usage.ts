@@ -207,6 +207,19 @@ export async function example(): Promise<number> {
       if (code === 'invalid_id') console.log(e.name, e.message, details);
     }
   }
+  // Optimistic concurrency: an update names the _rev it edits; a stale one is `conflict`.
+  const loose = await Tidesync.open({ name: 'upserts', lastWriteWins: true });
+  const first = await db.put({ _id: 'car-9', color: 'red' });
+  try {
+    await db.put({ _id: 'car-9', _rev: first.rev ?? undefined, color: 'blue' });
+  } catch (e) {
+    if (e instanceof TidesyncError && (e.code === 'conflict' || e.code === 'invalid_rev')) {
+      const current: string | undefined = e.details?.current;
+      const named: string | undefined = e.details?.rev;
+      console.log(current, named);
+    }
+  }
+  await loose.close();
   const made = new TidesyncError('closed', 'closed by the app');
   console.log(made instanceof Error, made.code);
 

@@ -12,10 +12,10 @@ use crate::{
     error::{EngineError, StoreError},
     event::Event,
     http::{HttpRequest, HttpResponse, TransportError},
-    local::{self, Stamp, WriteContext, WriteOutcome},
+    local::{self, Incoming, Stamp, WriteContext, WriteOutcome},
     merge::ConflictPolicy,
-    model::{Body, ConflictRecord, DocRecord},
-    store::{DocQuery, LocalStore},
+    model::{ConflictRecord, DocRecord},
+    store::{DocQuery, LocalStore, Snapshot, WriteBatch},
     sync::SyncConfig,
 };
 
@@ -54,6 +54,12 @@ pub struct ClientConfig {
     pub stamp_updated_at: bool,
     /// How conflicts are decided (the JS `conflicts` option); manual by default.
     pub conflicts: ConflictPolicy,
+    /// Let a `put` without `_rev` replace a stored document (the JS
+    /// `lastWriteWins` option). Off by default: such a put is refused as a
+    /// conflict, as CouchDB and PouchDB refuse it, so that no write silently
+    /// replaces a version its author never saw (another tab's edit, a
+    /// pulled change). A `put` that names a `_rev` is checked either way.
+    pub last_write_wins: bool,
 }
 
 impl Default for ClientConfig {
@@ -64,6 +70,7 @@ impl Default for ClientConfig {
             author: None,
             stamp_updated_at: false,
             conflicts: ConflictPolicy::default(),
+            last_write_wins: false,
         }
     }
 }
@@ -115,22 +122,32 @@ impl<S: LocalStore> Client<S> {
         }
     }
 
-    /// Writes a document locally and queues it, atomically.
+    /// Writes a document locally and queues it, atomically. The write must
+    /// be based on the stored version (see [`local::check_rev`]).
     pub async fn put(&self, doc: Value, env: &impl Environment) -> Result<Written, EngineError> {
-        let (id, body) =
+        let Incoming { id, body, rev } =
             local::validate_document(doc, || env.new_id(), self.config.max_document_bytes)?;
         let ctx = self.context(env);
-        self.store
-            .transact_creating(std::slice::from_ref(&id), |snapshot| {
-                let (batch, outcome, events) = local::plan_put(&snapshot, &id, body.clone(), &ctx);
-                Ok::<_, EngineError>((batch, (outcome, events)))
-            })
-            .await
+        let last_write_wins = self.config.last_write_wins;
+        let ids = std::slice::from_ref(&id);
+        let plan = |snapshot: Snapshot| {
+            local::check_rev(snapshot.docs.get(&id), &id, rev.as_ref(), last_write_wins)?;
+            let (batch, outcome, events) = local::plan_put(&snapshot, &id, body.clone(), &ctx);
+            Ok::<_, EngineError>((batch, (outcome, events)))
+        };
+        // A write naming a `_rev` expects the document to exist: no guess
+        // that it is absent.
+        if rev.is_some() {
+            self.store.transact(ids, plan).await
+        } else {
+            self.store.transact_creating(ids, plan).await
+        }
     }
 
     /// Writes many documents in ONE transaction: all land or none do. Every
-    /// document is validated first; the first invalid one fails the whole call
-    /// (its index is in the message) and nothing is written.
+    /// document is validated first; the first invalid one, or the first not
+    /// based on its stored version, fails the whole call (its index is in the
+    /// message) and nothing is written.
     pub async fn put_many(
         &self,
         docs: Vec<Value>,
@@ -143,15 +160,19 @@ impl<S: LocalStore> Client<S> {
                     .map_err(|e| e.at_index(index))?;
             items.push(item);
         }
-        self.write_together(items, env).await
+        self.write_together(items, true, env)
+            .await?
+            .into_iter()
+            .collect()
     }
 
     /// Group commit: writes that were asked for separately (each `put` an app
     /// did not await before the next) in ONE transaction. Each is validated
-    /// alone, and one that is invalid fails alone (its own `Err`) while the
-    /// others are written; an `Err` of the whole call is the transaction's
-    /// (a full disk, a closed database) and none is written. Every `Ok` is
-    /// durable when this returns, as after [`put`](Self::put).
+    /// and checked against its stored version alone, and one that fails fails
+    /// alone (its own `Err`) while the others are written; an `Err` of the
+    /// whole call is the transaction's (a full disk, a closed database) and
+    /// none is written. Every `Ok` is durable when this returns, as after
+    /// [`put`](Self::put).
     pub async fn put_each(
         &self,
         docs: Vec<Value>,
@@ -171,51 +192,69 @@ impl<S: LocalStore> Client<S> {
         let mut written = if items.is_empty() {
             Vec::new()
         } else {
-            self.write_together(items, env).await?
+            self.write_together(items, false, env).await?
         }
         .into_iter();
         // One outcome per written item, in order: each empty slot takes the next.
         let missing = || StoreError::Backend("a write of the group has no outcome".into()).into();
         Ok(results
             .into_iter()
-            .map(|slot| slot.unwrap_or_else(|| written.next().ok_or_else(missing)))
+            .map(|slot| slot.unwrap_or_else(|| written.next().unwrap_or_else(|| Err(missing()))))
             .collect())
     }
 
     /// Writes validated documents in order in one transaction, each seeing
     /// the ones before it (two writes of one document coalesce as two `put`s
-    /// would).
+    /// would). A document not based on its stored version fails the whole
+    /// transaction when `all_or_nothing`, else only its own result.
     async fn write_together(
         &self,
-        items: Vec<(String, Body)>,
+        items: Vec<Incoming>,
+        all_or_nothing: bool,
         env: &impl Environment,
-    ) -> Result<Vec<Written>, EngineError> {
-        let ids: Vec<String> = items.iter().map(|(id, _)| id.clone()).collect();
+    ) -> Result<Vec<Result<Written, EngineError>>, EngineError> {
+        let ids: Vec<String> = items.iter().map(|item| item.id.clone()).collect();
         let now = env.now();
         let message_ids: Vec<String> = items.iter().map(|_| env.new_id()).collect();
         let max_document_bytes = self.config.max_document_bytes;
+        let last_write_wins = self.config.last_write_wins;
         let stamp = self.config.stamp();
+        let names_rev = items.iter().any(|item| item.rev.is_some());
         // A plan may run twice (see `transact_creating`): it clones what it
         // moves into the batch, a small cost beside the requests it saves.
-        self.store
-            .transact_creating(&ids, |mut snapshot| {
-                let mut batch = crate::store::WriteBatch::default();
-                let mut results = Vec::with_capacity(items.len());
-                for ((id, body), message_id) in items.iter().zip(&message_ids) {
-                    let ctx = WriteContext {
-                        now,
-                        message_id: message_id.clone(),
-                        max_document_bytes,
-                        stamp: stamp.clone(),
-                    };
-                    let (one, outcome, events) = local::plan_put(&snapshot, id, body.clone(), &ctx);
-                    snapshot.absorb(&one);
-                    batch.extend(one);
-                    results.push((outcome, events));
+        let plan = |mut snapshot: Snapshot| {
+            let mut batch = WriteBatch::default();
+            let mut results = Vec::with_capacity(items.len());
+            for (index, (item, message_id)) in items.iter().zip(&message_ids).enumerate() {
+                let Incoming { id, body, rev } = item;
+                let doc = snapshot.docs.get(id);
+                if let Err(error) = local::check_rev(doc, id, rev.as_ref(), last_write_wins) {
+                    if all_or_nothing {
+                        return Err(error.at_index(index));
+                    }
+                    results.push(Err(error));
+                    continue;
                 }
-                Ok::<_, EngineError>((batch, results))
-            })
-            .await
+                let ctx = WriteContext {
+                    now,
+                    message_id: message_id.clone(),
+                    max_document_bytes,
+                    stamp: stamp.clone(),
+                };
+                let (one, outcome, events) = local::plan_put(&snapshot, id, body.clone(), &ctx);
+                snapshot.absorb(&one);
+                batch.extend(one);
+                results.push(Ok((outcome, events)));
+            }
+            Ok::<_, EngineError>((batch, results))
+        };
+        // Writes naming a `_rev` expect their documents to exist: no guess
+        // that they are absent.
+        if names_rev {
+            self.store.transact(&ids, plan).await
+        } else {
+            self.store.transact_creating(&ids, plan).await
+        }
     }
 
     /// Deletes a document locally (a tombstone to push) and queues it, atomically.
@@ -242,12 +281,14 @@ impl<S: LocalStore> Client<S> {
         let body = match body {
             None => None,
             Some(value) => {
-                let (_, body) = local::validate_document(
+                // A resolution is based on the conflict's remote revision,
+                // whatever `_rev` the app's body carries.
+                let incoming = local::validate_document(
                     value,
                     || id.to_owned(),
                     self.config.max_document_bytes,
                 )?;
-                Some(body)
+                Some(incoming.body)
             }
         };
         let ctx = self.context(env);

@@ -14,7 +14,7 @@ use crate::{
     event::{Event, Origin},
     model::{Body, ConflictRecord, DocRecord, DocStatus},
     outbox::{MessageOp, MessageState, OutboxMessage},
-    protocol::ids::validate_doc_id,
+    protocol::{ids::validate_doc_id, revision::Revision},
     store::{Snapshot, WriteBatch, META_OUTBOX_SEQ},
 };
 
@@ -23,7 +23,8 @@ use crate::{
 pub struct WriteOutcome {
     /// The document id.
     pub id: String,
-    /// The last server revision known (unchanged by a local write).
+    /// The document's `_rev` after the write (see [`DocRecord::visible_rev`]):
+    /// what a later `put` names to be based on this version.
     pub rev: Option<String>,
     /// The document's status after the write.
     pub status: DocStatus,
@@ -47,13 +48,25 @@ pub struct WriteContext {
     pub stamp: Stamp,
 }
 
-/// Splits a document the app passed into its id and body, refusing what cannot
-/// be synced: non-objects, bad ids, unknown `_` members, oversize bodies.
+/// A document the app passed, split into what the engine keeps apart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    /// Its id (`_id`, or a fresh one).
+    pub id: String,
+    /// Its members without `_id` and `_rev`.
+    pub body: Body,
+    /// The `_rev` it names: the version the write is based on.
+    pub rev: Option<Revision>,
+}
+
+/// Splits a document the app passed into its id, body and `_rev`, refusing
+/// what cannot be synced: non-objects, bad ids, a `_rev` that is not a
+/// revision, unknown `_` members, oversize bodies.
 pub fn validate_document(
     value: Value,
     fallback_id: impl FnOnce() -> String,
     max_document_bytes: usize,
-) -> Result<(String, Body), EngineError> {
+) -> Result<Incoming, EngineError> {
     let Value::Object(mut map) = value else {
         return Err(EngineError::InvalidDocument(
             "a document must be a plain object".into(),
@@ -69,8 +82,17 @@ pub fn validate_document(
         }
     };
     validate_id(&id)?;
-    // The SDK tracks revisions itself; an `_rev` the app echoes back is ignored.
-    map.remove("_rev");
+    let rev = match map.remove("_rev") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text.parse::<Revision>().map_err(|_| {
+            EngineError::InvalidRev(format!("{text:?} of {id} is not a revision (N-hash)"))
+        })?),
+        Some(other) => {
+            return Err(EngineError::InvalidRev(format!(
+                "_rev of {id} must be a string, not {other}"
+            )));
+        }
+    };
     if let Some(key) = map.keys().find(|k| k.starts_with('_')) {
         return Err(EngineError::InvalidDocument(format!(
             "member {key} is reserved: names starting with _ are not allowed"
@@ -84,7 +106,36 @@ pub fn validate_document(
             limit: max_document_bytes,
         });
     }
-    Ok((id, map))
+    Ok(Incoming { id, body: map, rev })
+}
+
+/// Optimistic concurrency: refuses a `put` of `id` that is not based on the
+/// version stored (`doc`). A named `_rev` must be the current one (see
+/// [`DocRecord::accepts_rev`]), and names nothing for a document that does
+/// not exist. Naming none creates a document, recreates a deleted one, and
+/// replaces a live one only when the client writes last-writer-wins.
+pub fn check_rev(
+    doc: Option<&DocRecord>,
+    id: &str,
+    rev: Option<&Revision>,
+    last_write_wins: bool,
+) -> Result<(), EngineError> {
+    let accepted = match (doc, rev) {
+        (Some(doc), Some(rev)) => doc.accepts_rev(rev),
+        (None, Some(_)) => false,
+        (Some(doc), None) => doc.deleted || last_write_wins,
+        (None, None) => true,
+    };
+    if accepted {
+        return Ok(());
+    }
+    Err(EngineError::Conflict {
+        id: id.to_owned(),
+        rev: rev.map(ToString::to_string),
+        current: doc
+            .and_then(DocRecord::visible_rev)
+            .map(ToString::to_string),
+    })
 }
 
 /// Checks an id the app passed to `get`, `delete` or `resolve`.
@@ -169,6 +220,7 @@ pub fn plan_put(
         deleted: false,
         updated_at: ctx.now,
         attachments: None,
+        local_rev: None,
     });
     doc.local = body;
     doc.deleted = false;
@@ -234,6 +286,7 @@ fn record_local_change(
     op: MessageOp,
     ctx: &WriteContext,
 ) -> Option<u64> {
+    doc.stamp_local_rev();
     if doc.status == DocStatus::Conflicted {
         if let Some(conflict) = snapshot.conflicts.get(&doc.id) {
             let local = (!doc.deleted).then(|| doc.local.clone());
@@ -251,7 +304,7 @@ fn record_local_change(
 fn outcome_of(doc: &DocRecord, version: Option<u64>) -> WriteOutcome {
     WriteOutcome {
         id: doc.id.clone(),
-        rev: doc.rev.as_ref().map(ToString::to_string),
+        rev: doc.visible_rev().map(ToString::to_string),
         status: doc.status,
         queued: version.is_some(),
         version: version.unwrap_or(0),

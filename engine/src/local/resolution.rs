@@ -190,6 +190,7 @@ fn take_server_side(
         deleted,
         updated_at: now,
         attachments,
+        local_rev: None,
     });
     (outcome, deleted)
 }

@@ -9,7 +9,7 @@ use std::{fmt, str::FromStr};
 
 use md5::{Digest, Md5};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use thiserror::Error;
 
 /// Why a string is not a revision.
@@ -35,13 +35,29 @@ impl Revision {
     /// The revision that follows `parent` for a write of `body` (with `deleted`
     /// marking a tombstone). `body` should not contain `_id` or `_rev`.
     pub fn next(parent: Option<&Revision>, body: &Value, deleted: bool) -> Revision {
+        Revision::hashed(parent, body.to_string().as_bytes(), deleted)
+    }
+
+    /// [`next`](Self::next) for a body held as a map (the same canonical
+    /// text, without wrapping the map in a `Value`): what a local write
+    /// names its new version with.
+    pub fn next_of(
+        parent: Option<&Revision>,
+        body: &Map<String, Value>,
+        deleted: bool,
+    ) -> Revision {
+        let text = serde_json::to_vec(body).unwrap_or_default();
+        Revision::hashed(parent, &text, deleted)
+    }
+
+    fn hashed(parent: Option<&Revision>, body_text: &[u8], deleted: bool) -> Revision {
         let mut hasher = Md5::new();
         if let Some(parent) = parent {
             hasher.update(parent.to_string().as_bytes());
         }
         hasher.update([0u8, u8::from(deleted)]);
         // serde_json's map is ordered by key, so this is a canonical form.
-        hasher.update(body.to_string().as_bytes());
+        hasher.update(body_text);
         let digest = hasher.finalize();
         let hash = digest.iter().map(|b| format!("{b:02x}")).collect();
         Revision {
@@ -121,6 +137,23 @@ mod tests {
         assert_ne!(
             child,
             Revision::next(Some(&a), &json!({"car": "blue"}), true)
+        );
+    }
+
+    #[test]
+    fn a_map_body_hashes_as_its_value() {
+        let body = json!({"b": [1, "two"], "a": {"c": null}});
+        let Value::Object(map) = body.clone() else {
+            panic!("an object");
+        };
+        let parent = Revision::next(None, &json!({}), false);
+        assert_eq!(
+            Revision::next_of(Some(&parent), &map, false),
+            Revision::next(Some(&parent), &body, false)
+        );
+        assert_ne!(
+            Revision::next_of(Some(&parent), &map, true),
+            Revision::next(Some(&parent), &body, false)
         );
     }
 

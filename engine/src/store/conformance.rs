@@ -15,6 +15,7 @@ use crate::{
     error::StoreError,
     model::{Body, ConflictRecord, DocRecord, DocStatus},
     outbox::{MessageOp, MessageState, OutboxMessage},
+    protocol::revision::Revision,
 };
 
 fn body(value: Value) -> Body {
@@ -37,6 +38,9 @@ fn doc(id: &str, status: DocStatus, deleted: bool) -> DocRecord {
         updated_at: 1_700_000_000_000.0,
         // Kept through every store: a push sends them back.
         attachments: (!deleted).then(|| stubs("photo.jpg")),
+        // The last local write's revision, which every store must keep.
+        local_rev: (status != DocStatus::Synced)
+            .then(|| Revision::next_of(None, &body(json!({"name": id})), deleted)),
     }
 }
 

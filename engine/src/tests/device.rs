@@ -28,6 +28,15 @@ impl Device {
         Self::with_config(ClientConfig::default())
     }
 
+    /// A device whose `put` without `_rev` replaces what is stored (the
+    /// `lastWriteWins` option), for writes an app makes without reading.
+    pub fn last_write_wins() -> Self {
+        Self::with_config(ClientConfig {
+            last_write_wins: true,
+            ..ClientConfig::default()
+        })
+    }
+
     pub fn with_config(config: ClientConfig) -> Self {
         Device {
             client: Client::new(MemoryStore::new(), config),
@@ -36,7 +45,10 @@ impl Device {
         }
     }
 
+    /// Writes `doc` as an app edits what it read: based on the stored
+    /// version (its `_rev` filled in when `doc` names none).
     pub fn put(&self, doc: Value) -> Result<crate::local::WriteOutcome, EngineError> {
+        let doc = based_on_stored(&self.client, doc);
         block_on(self.client.put(doc, &self.env)).map(|(outcome, _)| outcome)
     }
 
@@ -76,4 +88,29 @@ impl Device {
             })
             .collect()
     }
+}
+
+/// `doc` with the `_rev` of the version `client` holds of it, unless it names
+/// one (or has no id, or the document is not stored): what an app that read
+/// the document before editing it passes to `put`.
+pub fn based_on_stored(client: &Client<impl crate::store::LocalStore>, doc: Value) -> Value {
+    block_on(read_then_edit(client, doc))
+}
+
+/// [`based_on_stored`] inside a future (a transport's, say).
+pub async fn read_then_edit(
+    client: &Client<impl crate::store::LocalStore>,
+    mut doc: Value,
+) -> Value {
+    let Some(map) = doc.as_object_mut() else {
+        return doc;
+    };
+    let id = map.get("_id").and_then(Value::as_str).map(str::to_owned);
+    if let (Some(id), false) = (id, map.contains_key("_rev")) {
+        let stored = client.get(&id).await.ok().flatten();
+        if let Some(rev) = stored.as_ref().and_then(|d| d.visible_rev()) {
+            map.insert("_rev".into(), rev.to_string().into());
+        }
+    }
+    doc
 }

@@ -48,6 +48,9 @@ pub struct FakeServer {
     pub requests: RefCell<Vec<String>>,
     /// Every document written, as the writer sent it.
     pub written: RefCell<Vec<Value>>,
+    /// Name revisions otherwise than the client would (as CouchDB does,
+    /// hashing its own encoding of the body).
+    pub own_rev_names: Cell<bool>,
 }
 
 impl FakeServer {
@@ -142,11 +145,12 @@ impl FakeServer {
             Ok(kept) => kept,
             Err(error) => return json!({"id": id, "error": error, "reason": "attachments"}),
         };
-        let rev = Revision::next(
-            parent.as_ref(),
-            &Value::Object(doc.body.clone()),
-            doc.deleted,
-        );
+        let hashed = if self.own_rev_names.get() {
+            json!({ "named by": "server", "body": doc.body })
+        } else {
+            Value::Object(doc.body.clone())
+        };
+        let rev = Revision::next(parent.as_ref(), &hashed, doc.deleted);
         self.seq.set(self.seq.get() + 1);
         self.writes.set(self.writes.get() + 1);
         let body = if doc.deleted { Body::new() } else { doc.body };

@@ -6,7 +6,7 @@ use futures::executor::block_on;
 use serde_json::json;
 
 use super::{
-    device::Device,
+    device::{read_then_edit, Device},
     fake_server::{FakeServer, Fault},
 };
 use crate::{
@@ -144,9 +144,11 @@ struct EditDuringPush<'a> {
 impl Transport for EditDuringPush<'_> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         if request.path == "_bulk_docs" && !self.edited.replace(true) {
+            let edit = json!({"_id": "car", "color": "green"});
+            let edit = read_then_edit(&self.device.client, edit).await;
             self.device
                 .client
-                .put(json!({"_id": "car", "color": "green"}), &self.device.env)
+                .put(edit, &self.device.env)
                 .await
                 .expect("edit");
         }
@@ -322,7 +324,7 @@ fn invariant_6_stacked_offline_edits_are_one_push() {
 #[test]
 fn a_bulk_write_is_one_transaction_with_coalescing() {
     let server = FakeServer::new();
-    let device = Device::new();
+    let device = Device::last_write_wins();
     let docs = vec![
         json!({"_id": "a", "n": 1}),
         json!({"_id": "b"}),
@@ -346,7 +348,7 @@ fn a_bulk_write_is_one_transaction_with_coalescing() {
 #[test]
 fn writes_grouped_in_one_transaction_fail_alone() {
     let server = FakeServer::new();
-    let device = Device::new();
+    let device = Device::last_write_wins();
     let docs = vec![
         json!({"_id": "a", "n": 1}),
         json!({"_id": 5}),

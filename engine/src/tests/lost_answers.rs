@@ -8,7 +8,7 @@ use futures::executor::block_on;
 use serde_json::{json, Value};
 
 use super::{
-    device::Device,
+    device::{read_then_edit, Device},
     fake_server::{FakeServer, Fault},
 };
 use crate::{
@@ -31,9 +31,10 @@ impl Transport for EditDuringPush<'_> {
         let first_push = request.path == "_bulk_docs" && !self.done.replace(true);
         let response = self.server.send(request).await;
         if first_push {
+            let edit = read_then_edit(&self.device.client, self.edit.clone()).await;
             self.device
                 .client
-                .put(self.edit.clone(), &self.device.env)
+                .put(edit, &self.device.env)
                 .await
                 .expect("edit");
         }

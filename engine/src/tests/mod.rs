@@ -10,6 +10,7 @@ mod merge_cases;
 mod pipeline;
 mod resolution_edges;
 mod resolution_flows;
+mod revisions;
 mod session_steps;
 mod strategies;
 mod sync_flows;

@@ -8,7 +8,7 @@ use futures::executor::block_on;
 use serde_json::json;
 
 use super::{
-    device::Device,
+    device::{read_then_edit, Device},
     fake_server::{FakeServer, Fault},
 };
 use crate::{
@@ -54,9 +54,11 @@ impl Transport for EditDuringFirstPush<'_> {
         let response = self.server.send(request).await;
         if first_push {
             for id in ["d1", "d3", "d6"] {
+                let edit = json!({"_id": id, "n": "edited"});
+                let edit = read_then_edit(&self.device.client, edit).await;
                 self.device
                     .client
-                    .put(json!({"_id": id, "n": "edited"}), &self.device.env)
+                    .put(edit, &self.device.env)
                     .await
                     .expect("edit");
             }

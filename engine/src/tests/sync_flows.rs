@@ -4,7 +4,9 @@ use futures::executor::block_on;
 use serde_json::{json, Value};
 
 use super::{device::Device, fake_server::FakeServer};
-use crate::{event::Event, event::Origin, event::Settlement, model::DocStatus};
+use crate::{
+    event::Event, event::Origin, event::Settlement, model::DocStatus, protocol::revision::Revision,
+};
 
 #[test]
 fn seed_walkthrough_stale_update_becomes_a_conflict_and_resolves() {
@@ -260,12 +262,14 @@ fn change_events_carry_the_document_as_get_reads_it() {
             .put(json!({"_id": "photo", "name": "beach"}), &a.env),
     )
     .expect("put");
+    // A local write's document carries the revision of that write.
+    let local_rev = Revision::next(None, &json!({"name": "beach"}), false).to_string();
     assert_eq!(
         changes(&local),
         vec![(
             Origin::Local,
             false,
-            Some(json!({"_id": "photo", "name": "beach"}))
+            Some(json!({"_id": "photo", "_rev": local_rev, "name": "beach"}))
         )]
     );
     a.sync(&server);

@@ -8,7 +8,10 @@ use std::{cell::RefCell, rc::Rc};
 use futures::executor::block_on;
 use serde_json::{json, Value};
 
-use super::fake_server::{FakeServer, Fault, TestEnv};
+use super::{
+    device::{based_on_stored, read_then_edit},
+    fake_server::{FakeServer, Fault, TestEnv},
+};
 use crate::{
     client::{Client, ClientConfig, Transport},
     event::{Event, Settlement},
@@ -36,6 +39,7 @@ impl Tab {
     }
 
     fn put(&self, doc: Value) -> u64 {
+        let doc = based_on_stored(&self.client, doc);
         let (outcome, _) = block_on(self.client.put(doc, &self.env)).expect("put");
         assert!(outcome.queued);
         outcome.version
@@ -87,6 +91,7 @@ impl Transport for WhilePushing<'_> {
                         .await
                         .expect("recover");
                 }
+                let edit = read_then_edit(&self.other.client, edit).await;
                 self.other
                     .client
                     .put(edit, &self.other.env)
@@ -288,6 +293,7 @@ impl Transport for WritesBehindTheCursor<'_> {
                     deleted: false,
                     updated_at: 1.0,
                     attachments: None,
+                    local_rev: None,
                 }],
                 put_messages: vec![crate::outbox::OutboxMessage {
                     seq,

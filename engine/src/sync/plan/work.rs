@@ -284,5 +284,6 @@ fn synced_doc(id: &str, remote: &RemoteDoc, now: f64) -> DocRecord {
         deleted: remote.deleted,
         updated_at: now,
         attachments: remote.attachments.clone(),
+        local_rev: None,
     }
 }
