@@ -22,6 +22,19 @@ pub(super) fn id_of(value: &JsValue) -> Result<String> {
         .ok_or_else(|| SdkError::Engine(EngineError::InvalidId("an id must be a string".into())))
 }
 
+/// The optional `_rev` argument of `delete(id, rev)`: absent (undefined or
+/// null) or a string; anything else is `invalid_rev`.
+pub(super) fn rev_of(value: &JsValue, id: &str) -> Result<Option<String>> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.as_string().map(Some).ok_or_else(|| {
+        SdkError::Engine(EngineError::InvalidRev(format!(
+            "the _rev of {id} must be a string"
+        )))
+    })
+}
+
 /// The options `all()` accepts.
 const QUERY_OPTIONS: &[&str] = &[
     "includeDeleted",

@@ -32,7 +32,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 pub use self::merge::merge_documents;
 use self::{
-    args::{docs_of, id_of, query_of},
+    args::{docs_of, id_of, query_of, rev_of},
     env::BrowserEnv,
     feed::Feed,
     inner::Inner,
@@ -176,12 +176,17 @@ impl Tidesync {
         })
     }
 
-    /// Deletes a document locally (a tombstone that syncs).
-    #[wasm_bindgen(unchecked_return_type = "Promise<WriteResult>")]
-    pub fn delete(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Promise {
+    /// Deletes a document locally (a tombstone that syncs). With `rev`, only
+    /// that version: a stale one is `conflict`, a malformed one `invalid_rev`.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn delete(&self, id: JsValue, rev: JsValue) -> Promise {
         promise(&self.inner, |inner| async move {
             let id = id_of(&id)?;
-            let written = inner.client.delete(&id, &BrowserEnv).await?;
+            let rev = rev_of(&rev, &id)?;
+            let written = inner
+                .client
+                .delete(&id, rev.as_deref(), &BrowserEnv)
+                .await?;
             Ok(inner.written(written).await)
         })
     }

@@ -198,6 +198,12 @@ export interface Tidesync {
   on<E extends EventName>(event: E, callback: (payload: EventMap[E]) => void): () => void;
   /** Documents, ordered by id; `{ includeDeleted, status }` filter them, `{ startKey, endKey, prefix, skip, limit, descending }` page through them. */
   all(options?: AllOptions): Promise<Doc[]>;
+  /**
+   * Deletes a document locally (a tombstone that syncs). With `rev`, only that
+   * version: a stale one is refused with `conflict`, a malformed one with
+   * `invalid_rev`; a missing document is `not_found` either way.
+   */
+  delete(id: string, rev?: string): Promise<WriteResult>;
   /** Re-queues rejected changes (of one document, or all) for the next cycle; resolves to how many. */
   retryRejected(id?: string): Promise<number>;
 }

@@ -162,6 +162,9 @@ test('two tabs edit the version they read: the later save is refused as a confli
     { _id: 'note', text: 'blind' }, { _id: 'note', _rev: 'nope' }, { _id: 'note', _rev: 5 }, { _id: 'ghost', _rev: '1-abc' },
   ].map((doc) => window.db.put(doc).then(() => 'written', (e) => e.code))));
   assert.deepEqual(codes, ['conflict', 'invalid_rev', 'invalid_rev', 'conflict']);
+  // A delete naming the version it saw is refused the same way.
+  const deletes = await two.evaluate((rev) => Promise.all([rev, 'nope'].map((r) => window.db.delete('note', r).then(() => 'deleted', (e) => e.code))), created);
+  assert.deepEqual(deletes, ['conflict', 'invalid_rev']);
   // Read again, save again: accepted, and that is what the server gets.
   const outcome = await two.evaluate(async () => {
     const doc = await window.db.get('note');

@@ -219,6 +219,8 @@ export async function example(): Promise<number> {
       console.log(current, named);
     }
   }
+  await db.delete('car-9', first.rev ?? undefined);
+  await db.delete('car-10');
   await loose.close();
   const made = new TidesyncError('closed', 'closed by the app');
   console.log(made instanceof Error, made.code);

@@ -257,12 +257,25 @@ impl<S: LocalStore> Client<S> {
         }
     }
 
-    /// Deletes a document locally (a tombstone to push) and queues it, atomically.
-    pub async fn delete(&self, id: &str, env: &impl Environment) -> Result<Written, EngineError> {
+    /// Deletes a document locally (a tombstone to push) and queues it,
+    /// atomically. With `rev`, only the version it names is deleted: a stale
+    /// or malformed one is refused as a `put` naming it would be.
+    pub async fn delete(
+        &self,
+        id: &str,
+        rev: Option<&str>,
+        env: &impl Environment,
+    ) -> Result<Written, EngineError> {
         local::validate_id(id)?;
+        let rev = rev.map(|text| local::parse_rev(text, id)).transpose()?;
         let ctx = self.context(env);
         self.store
             .transact(&[id.to_owned()], |snapshot| {
+                // A missing or deleted document is `not_found`, whatever the `_rev`.
+                let live = snapshot.docs.get(id).filter(|doc| !doc.deleted);
+                if let (Some(rev), Some(doc)) = (&rev, live) {
+                    local::check_rev(Some(doc), id, Some(rev), true)?;
+                }
                 let (batch, outcome, events) = local::plan_delete(&snapshot, id, &ctx)?;
                 Ok((batch, (outcome, events)))
             })

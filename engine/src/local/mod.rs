@@ -84,9 +84,7 @@ pub fn validate_document(
     validate_id(&id)?;
     let rev = match map.remove("_rev") {
         None | Some(Value::Null) => None,
-        Some(Value::String(text)) => Some(text.parse::<Revision>().map_err(|_| {
-            EngineError::InvalidRev(format!("{text:?} of {id} is not a revision (N-hash)"))
-        })?),
+        Some(Value::String(text)) => Some(parse_rev(&text, &id)?),
         Some(other) => {
             return Err(EngineError::InvalidRev(format!(
                 "_rev of {id} must be a string, not {other}"
@@ -107,6 +105,13 @@ pub fn validate_document(
         });
     }
     Ok(Incoming { id, body: map, rev })
+}
+
+/// Reads the `_rev` an app named for `id`.
+pub fn parse_rev(text: &str, id: &str) -> Result<Revision, EngineError> {
+    text.parse::<Revision>().map_err(|_| {
+        EngineError::InvalidRev(format!("{text:?} of {id} is not a revision (N-hash)"))
+    })
 }
 
 /// Optimistic concurrency: refuses a `put` of `id` that is not based on the

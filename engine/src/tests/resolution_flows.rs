@@ -151,7 +151,7 @@ fn gallery_rename_against_delete_is_a_conflict_with_both_versions() {
     shared(&server, &a, &b, json!({"_id": "photo", "name": "IMG_001"}));
     a.put(json!({"_id": "photo", "name": "Beach"}))
         .expect("put");
-    block_on(b.client.delete("photo", &b.env)).expect("delete");
+    block_on(b.client.delete("photo", None, &b.env)).expect("delete");
     a.sync(&server);
     assert_eq!(b.sync(&server).conflicts, 1);
     let conflict = &block_on(b.client.conflicts()).expect("conflicts")[0];

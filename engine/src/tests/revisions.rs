@@ -58,7 +58,7 @@ fn a_put_without_rev_replaces_a_document_only_under_last_writer_wins() {
     assert!(refused.to_string().contains("lastWriteWins"), "{refused}");
     assert_eq!(strict.body("a"), Some(json!({"n": 1})));
     // A deleted document is recreated without naming its tombstone.
-    block_on(strict.client.delete("a", &strict.env)).expect("delete");
+    block_on(strict.client.delete("a", None, &strict.env)).expect("delete");
     put(&strict, json!({"_id": "a", "n": 3})).expect("recreate");
     assert_eq!(strict.body("a"), Some(json!({"n": 3})));
 
@@ -175,4 +175,27 @@ fn a_bulk_write_with_one_stale_rev_writes_nothing_and_a_group_fails_it_alone() {
     let docs = vec![json!({"_id": "a", "_rev": rev, "n": 2})];
     block_on(device.client.put_many(docs, &device.env)).expect("current rev");
     assert_eq!(device.body("a"), Some(json!({"n": 2})));
+}
+
+#[test]
+fn a_delete_naming_a_rev_deletes_only_that_version() {
+    let device = Device::new();
+    let first = put(&device, json!({"_id": "a", "n": 1})).expect("create");
+    let second = put(&device, json!({"_id": "a", "_rev": first, "n": 2})).expect("update");
+    let delete = |rev: &str| block_on(device.client.delete("a", Some(rev), &device.env));
+    assert_eq!(
+        delete(&first).map(|_| ()).map_err(|e| e.code()),
+        Err("conflict")
+    );
+    assert_eq!(
+        delete("nope").map(|_| ()).map_err(|e| e.code()),
+        Err("invalid_rev")
+    );
+    assert_eq!(device.body("a"), Some(json!({"n": 2})), "nothing deleted");
+    delete(&second).expect("current version");
+    assert_eq!(device.body("a"), None);
+    assert_eq!(
+        delete(&second).map(|_| ()).map_err(|e| e.code()),
+        Err("not_found")
+    );
 }

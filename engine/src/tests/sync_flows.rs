@@ -104,7 +104,7 @@ fn deletes_travel_as_tombstones() {
         .expect("put");
     a.sync(&server);
     b.sync(&server);
-    block_on(a.client.delete("photo", &a.env)).expect("delete");
+    block_on(a.client.delete("photo", None, &a.env)).expect("delete");
     a.sync(&server);
     b.sync(&server);
     let doc = block_on(b.client.get("photo"))
@@ -125,7 +125,7 @@ fn deletes_travel_as_tombstones() {
     )));
     // Deleting what does not exist is a coded error.
     assert_eq!(
-        block_on(b.client.delete("photo", &b.env))
+        block_on(b.client.delete("photo", None, &b.env))
             .expect_err("gone")
             .code(),
         "not_found"
@@ -137,7 +137,7 @@ fn a_local_only_document_deleted_before_push_is_forgotten() {
     let server = FakeServer::new();
     let a = Device::new();
     a.put(json!({"_id": "tmp"})).expect("put");
-    block_on(a.client.delete("tmp", &a.env)).expect("delete");
+    block_on(a.client.delete("tmp", None, &a.env)).expect("delete");
     assert_eq!(a.outbox_len(), 0);
     assert_eq!(a.sync(&server).pushed, 0);
     assert_eq!(server.rev("tmp"), None);
@@ -152,7 +152,7 @@ fn a_pulled_change_over_unpushed_edits_is_a_conflict() {
     b.sync(&server);
     a.put(json!({"_id": "g", "name": "renamed"})).expect("put");
     a.sync(&server);
-    block_on(b.client.delete("g", &b.env)).expect("delete");
+    block_on(b.client.delete("g", None, &b.env)).expect("delete");
     // Pull only, as if the push were blocked: simulate by pulling through a fresh cycle after
     // making the push fail.
     server.fault("_bulk_docs", super::fake_server::Fault::Status(503));
@@ -284,7 +284,7 @@ fn change_events_carry_the_document_as_get_reads_it() {
             Some(json!({"_id": "photo", "_rev": rev, "name": "beach"}))
         )]
     );
-    let (_, deleted) = block_on(b.client.delete("photo", &b.env)).expect("delete");
+    let (_, deleted) = block_on(b.client.delete("photo", None, &b.env)).expect("delete");
     assert_eq!(changes(&deleted), vec![(Origin::Local, true, None)]);
     b.sync(&server);
     a.sync(&server);
