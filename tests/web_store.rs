@@ -671,6 +671,15 @@ async fn an_update_planned_before_its_read_never_loses_another_tabs_write() {
     assert_eq!(counts, vec![5, 6]);
     assert_eq!(count(&a, "c").await, Some(json!(6)));
     assert_eq!(a.outbox_len().await, Ok(6));
+    // The same through `transact_updating` (a put naming a `_rev`): `a`'s
+    // copy of what it wrote last is stale after `b`'s write, and found so.
+    for (store, expected) in [(&a, 7), (&a, 8), (&b, 9), (&a, 10)] {
+        let n = store
+            .transact_updating(&ids, conformance::counting_plan("c"))
+            .await;
+        assert_eq!(n, Ok(expected));
+    }
+    assert_eq!(count(&b, "c").await, Some(json!(10)));
     a.close();
     b.close();
 }

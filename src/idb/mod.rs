@@ -226,4 +226,12 @@ impl LocalStore for IdbStore {
     {
         transact::transact_creating(self.db()?, &self.seqs, &self.known, ids, plan).await
     }
+
+    async fn transact_updating<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>
+    where
+        F: FnMut(Snapshot) -> Result<(WriteBatch, T), E>,
+        E: From<StoreError>,
+    {
+        transact::transact_updating(self.db()?, &self.seqs, &self.known, ids, plan).await
+    }
 }

@@ -32,6 +32,7 @@ mod updating;
 
 pub(super) use creating::{transact_creating, KnownIds};
 pub(super) use seqs::SeqClock;
+pub(super) use updating::transact_updating;
 
 use super::{
     error::{begin_error, from_dom, store_error},

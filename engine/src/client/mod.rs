@@ -138,7 +138,7 @@ impl<S: LocalStore> Client<S> {
         // A write naming a `_rev` expects the document to exist: no guess
         // that it is absent.
         if rev.is_some() {
-            self.store.transact(ids, plan).await
+            self.store.transact_updating(ids, plan).await
         } else {
             self.store.transact_creating(ids, plan).await
         }
@@ -251,7 +251,7 @@ impl<S: LocalStore> Client<S> {
         // Writes naming a `_rev` expect their documents to exist: no guess
         // that they are absent.
         if names_rev {
-            self.store.transact(&ids, plan).await
+            self.store.transact_updating(&ids, plan).await
         } else {
             self.store.transact_creating(&ids, plan).await
         }

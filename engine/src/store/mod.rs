@@ -245,6 +245,19 @@ pub trait LocalStore {
     {
         self.transact(ids, plan).await
     }
+
+    /// [`transact`](Self::transact) for a write that updates documents it
+    /// expects to exist (a `put` naming a `_rev`): a store may plan it
+    /// against records it holds a copy of and keep the batch only where the
+    /// stored records prove unchanged in the same transaction, else read
+    /// them and run `plan` again. Never guesses that a document is absent.
+    async fn transact_updating<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>
+    where
+        F: FnMut(Snapshot) -> Result<(WriteBatch, T), E>,
+        E: From<StoreError>,
+    {
+        self.transact(ids, plan).await
+    }
 }
 
 /// Several clients over one store, as the tabs of one origin share one
@@ -292,5 +305,13 @@ impl<S: LocalStore> LocalStore for std::rc::Rc<S> {
         E: From<StoreError>,
     {
         (**self).transact_creating(ids, plan).await
+    }
+
+    async fn transact_updating<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>
+    where
+        F: FnMut(Snapshot) -> Result<(WriteBatch, T), E>,
+        E: From<StoreError>,
+    {
+        (**self).transact_updating(ids, plan).await
     }
 }

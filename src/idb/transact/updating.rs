@@ -85,6 +85,26 @@ where
     }
 }
 
+/// [`LocalStore::transact_updating`](tidesync_engine::store::LocalStore::transact_updating)
+/// on IndexedDB: planned against the records this tab wrote last when it
+/// holds them all, else the ordinary read, plan and write.
+pub(in crate::idb) async fn transact_updating<T, E, F>(
+    db: &Database,
+    seqs: &SeqClock,
+    known: &KnownIds,
+    ids: &[String],
+    mut plan: F,
+) -> Result<T, E>
+where
+    F: FnMut(Snapshot) -> Result<(WriteBatch, T), E>,
+    E: From<StoreError>,
+{
+    if let Some(out) = transact_cached(db, seqs, known, ids, &mut plan).await {
+        return out;
+    }
+    super::transact(db, seqs, known, ids, plan).await
+}
+
 /// Whether `batch` touches only documents among `ids`, keeps each of them,
 /// and sets no metadata but the outbox counter.
 fn only_touches(batch: &WriteBatch, ids: &[String]) -> bool {
