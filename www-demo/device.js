@@ -4,6 +4,7 @@
 import { Tidesync } from './pkg/index.js';
 import { h, renderInspections, renderOutbox, renderStatus } from './render.js';
 import { blankInspection, bodyOf, newInspectionId } from './model.js';
+import { mergeConflict } from './merge.js';
 
 const RESOLVED_BY = {
   merge: 'merged both versions',
@@ -110,17 +111,25 @@ export class Device {
     while (doc) {
       const body = await this.dialogs.editInspection({ title: 'Edit inspection', subtitle: `On ${this.config.label}`, doc: draft });
       if (!body) break;
+      const mine = { ...bodyOf(doc), ...body };
       try {
         // Based on the version the dialog showed: a put naming its `_rev`.
-        await this.db.put({ ...bodyOf(doc), ...body, _id: id, _rev: doc._rev });
+        await this.db.put({ ...mine, _id: id, _rev: doc._rev });
         break;
       } catch (error) {
         if (error?.code !== 'conflict') throw error;
         // It changed while the dialog was open (a pull, another tab): the
-        // edit is not lost, it reopens over the version there is now.
-        this.notify(`${body.building || id} changed while you were editing it: check your edit against the new version and save again.`);
-        doc = await this.db.get(id);
-        draft = { ...bodyOf(doc), ...body };
+        // edit is not lost, it reopens merged into the version there is now
+        // (where both changed one field, the edit's value stays).
+        this.notify(`${body.building || id} changed while you were editing it: your edit is merged into the new version; check it and save again.`);
+        const latest = await this.db.get(id);
+        if (!latest) {
+          await this.db.put({ ...mine, _id: id }); // deleted meanwhile: the edit brings it back
+          break;
+        }
+        const { merged } = mergeConflict({ base: bodyOf(doc), local: mine, remote: bodyOf(latest) });
+        draft = merged ?? mine;
+        doc = latest;
       }
     }
     await this.refresh();

@@ -339,6 +339,41 @@ test('conflict policies: "merge" unites edits of different fields, "supervisor w
   await context.close();
 });
 
+test('an edit saved after a newer version arrived is not lost: it reopens merged into that version', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo();
+  const building = 'Dockside depot';
+  await createInspection(page, 'a', { building, area: 'Ground floor', notes: 'First visit.' });
+  await settled(page, 'a');
+  await pane(page, 'b').locator('.sync-now').click();
+  await card(page, 'b', building).waitFor();
+  // The inspector opens the editor and changes the area, without saving yet.
+  await card(page, 'a', building).locator('[data-action=edit]').click();
+  const dialog = page.locator('#editor-dialog');
+  await dialog.locator('[name=area]').fill('Basement');
+  // Meanwhile the supervisor's device changes the notes, and the change reaches the inspector's device.
+  const id = (await docOn(page, 'b', building))._id;
+  await page.evaluate(async (id) => {
+    const { db } = window.demo.devices['device-b'];
+    const doc = await db.get(id);
+    await db.put({ ...doc, notes: 'FE-2 checked.' });
+    await db.sync();
+  }, id);
+  await eventually(async () => (await docOn(page, 'a', building))?.notes === 'FE-2 checked.', 20000, 'the change to reach device a');
+  await dialog.locator('button[value=save]').click();
+  // The save named the version the editor opened on: refused, and reopened merged.
+  await pane(page, 'a').locator('.notice', { hasText: 'changed while you were editing' }).waitFor();
+  await dialog.waitFor();
+  assert.equal(await dialog.locator('[name=area]').inputValue(), 'Basement', 'the edit is kept');
+  assert.equal(await dialog.locator('[name=notes]').inputValue(), 'FE-2 checked.', 'the newer version is merged in');
+  await dialog.locator('button[value=save]').click();
+  await dialog.waitFor({ state: 'hidden' });
+  const doc = await converged(page, building, 'a');
+  assert.equal(doc.area, 'Basement');
+  assert.equal(doc.notes, 'FE-2 checked.');
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
 test('delete: asks first, then the deletion syncs to the server and the other device', { timeout: 120000 }, async () => {
   const { context, page } = await openDemo();
   const building = 'Old warehouse';

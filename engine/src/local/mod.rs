@@ -118,7 +118,8 @@ pub fn parse_rev(text: &str, id: &str) -> Result<Revision, EngineError> {
 /// version stored (`doc`). A named `_rev` must be the current one (see
 /// [`DocRecord::accepts_rev`]), and names nothing for a document that does
 /// not exist. Naming none creates a document, recreates a deleted one, and
-/// replaces a live one only when the client writes last-writer-wins.
+/// replaces a live one only when the client writes last-writer-wins (or when
+/// it has no `_rev` to name: a record of an older release, never pushed).
 pub fn check_rev(
     doc: Option<&DocRecord>,
     id: &str,
@@ -128,7 +129,9 @@ pub fn check_rev(
     let accepted = match (doc, rev) {
         (Some(doc), Some(rev)) => doc.accepts_rev(rev),
         (None, Some(_)) => false,
-        (Some(doc), None) => doc.deleted || last_write_wins,
+        // A record written before local revisions, never pushed, shows no
+        // `_rev` to name: it is updated as one that names none.
+        (Some(doc), None) => doc.deleted || last_write_wins || doc.visible_rev().is_none(),
         (None, None) => true,
     };
     if accepted {

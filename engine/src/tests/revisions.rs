@@ -9,8 +9,11 @@ use serde_json::{json, Value};
 
 use super::{device::Device, fake_server::FakeServer};
 use crate::{
-    client::Client, client::ClientConfig, error::EngineError, model::DocStatus,
-    store::memory::MemoryStore,
+    client::Client,
+    client::ClientConfig,
+    error::EngineError,
+    model::{DocRecord, DocStatus},
+    store::{memory::MemoryStore, LocalStore, WriteBatch},
 };
 
 /// A raw `put` (no `_rev` filled in), returning the new `_rev`.
@@ -198,4 +201,35 @@ fn a_delete_naming_a_rev_deletes_only_that_version() {
         delete(&second).map(|_| ()).map_err(|e| e.code()),
         Err("not_found")
     );
+}
+
+#[test]
+fn a_record_from_before_local_revisions_stays_writable() {
+    let device = Device::new();
+    // As an older release stored an unpushed write: no server revision, no local one.
+    let legacy = DocRecord {
+        id: "old".into(),
+        rev: None,
+        base: None,
+        local: json!({"n": 1}).as_object().cloned().unwrap_or_default(),
+        status: DocStatus::Pending,
+        deleted: false,
+        updated_at: 1.0,
+        attachments: None,
+        local_rev: None,
+    };
+    let store = device.client.store();
+    let batch = WriteBatch {
+        put_docs: vec![legacy],
+        ..WriteBatch::default()
+    };
+    block_on(store.transact(&["old".to_owned()], |_| Ok::<_, EngineError>((batch, ()))))
+        .expect("legacy record");
+    assert_eq!(rev_of(&device, "old"), None, "nothing to name");
+    let rev = put(&device, json!({"_id": "old", "n": 2})).expect("updated without _rev");
+    assert_eq!(rev_of(&device, "old"), Some(rev.clone()));
+    // From then on it has a `_rev`, and a write must name it.
+    let err = put(&device, json!({"_id": "old", "n": 3})).expect_err("now named");
+    assert_eq!(err.code(), "conflict");
+    put(&device, json!({"_id": "old", "_rev": rev, "n": 3})).expect("named");
 }
