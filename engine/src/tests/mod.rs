@@ -2,6 +2,7 @@
 //! invariant of the design as a story.
 
 mod attachments;
+mod bulk_writes;
 mod device;
 mod fake_server;
 mod invariants;
