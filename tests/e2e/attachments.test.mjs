@@ -2,29 +2,25 @@
 // in a real browser against the target server: CouchDB keeps only the
 // attachments an update names, so the SDK sends back the stubs of the
 // revision each edit is based on.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, sdkPage } from './harness.mjs';
-import { startProxy } from './proxy.mjs';
+import { sdkPage } from './harness.mjs';
+import { syncSuite, fresh } from './suite.mjs';
 
 let server;
 let proxy;
 let browser;
 let context;
-let count = 0;
-before(async () => {
-  server = await startServer();
-  proxy = await startProxy(server);
-  browser = await launch();
+syncSuite(async (started) => {
+  ({ server, proxy, browser } = started);
   context = await browser.newContext();
 });
-after(async () => { await context?.close(); await browser?.close(); await proxy?.close(); await server?.stop(); });
 
 const photo = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 1, 2, 3, 254, 255]);
 
 /** A fresh remote database holding `room` with a photo, written straight to the server. */
 async function roomWithPhoto() {
-  const db = `attachments-${Date.now()}-${count++}`;
+  const db = fresh('attachments');
   await server.prepare(db);
   if (server.kind === 'reference') assert.equal((await server.fetch(`/${db}`, { method: 'PUT' })).status, 201);
   const res = await server.fetch(`/${db}/room`, {
@@ -48,7 +44,7 @@ async function client(db, options = '{}') {
     // eslint-disable-next-line no-new-func
     const extra = new Function(`return (${options});`)();
     window.db = await window.tidesync.Tidesync.open({ name, remote, headers: window.remoteHeaders, live: false, ...extra });
-  }, { name: `${db}-client-${count++}`, remote: `${proxy.url}/${db}`, options });
+  }, { name: fresh(`${db}-client`), remote: `${proxy.url}/${db}`, options });
   return page;
 }
 

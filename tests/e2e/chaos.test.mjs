@@ -2,16 +2,15 @@
 // random offline spells and proxy faults; once all are online and conflicts are
 // settled, every client and the server hold the same documents, and every write
 // ended as accepted, conflict or rejected. Set TIDESYNC_CHAOS_SEED to replay.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, sdkPage, eventually, serverDocs } from './harness.mjs';
-import { startProxy } from './proxy.mjs';
+import { sdkPage, eventually, serverDocs } from './harness.mjs';
+import { syncSuite } from './suite.mjs';
 
 let server;
 let proxy;
 let browser;
-before(async () => { server = await startServer(); proxy = await startProxy(server); browser = await launch(); });
-after(async () => { await browser?.close(); await proxy?.close(); await server?.stop(); });
+syncSuite((started) => ({ server, proxy, browser } = started));
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
 function random(seed) {

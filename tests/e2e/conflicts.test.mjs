@@ -2,30 +2,26 @@
 // real server, one test per use case of the seeds: the bug tracker, the
 // gallery, the building inspector, the census, the supervisor, and the app's
 // own resolver (returning a Promise, or throwing).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, sdkPage, serverDocs } from './harness.mjs';
-import { startProxy } from './proxy.mjs';
+import { sdkPage, serverDocs } from './harness.mjs';
+import { syncSuite, fresh } from './suite.mjs';
 
 let server;
 let proxy;
 let browser;
 let context;
-let count = 0;
-before(async () => {
-  server = await startServer();
-  proxy = await startProxy(server);
-  browser = await launch();
+syncSuite(async (started) => {
+  ({ server, proxy, browser } = started);
   context = await browser.newContext();
 });
-after(async () => { await context?.close(); await browser?.close(); await proxy?.close(); await server?.stop(); });
 
 /**
  * Two clients on one fresh remote database, each in its own page. `options` is
  * JS source for the open() options object (functions allowed).
  */
 async function pair(optionsA = '{}', optionsB = optionsA) {
-  const db = `conflicts-${Date.now()}-${count++}`;
+  const db = fresh('conflicts');
   const clients = [];
   for (const [label, options] of [['a', optionsA], ['b', optionsB]]) {
     const page = await sdkPage(context, proxy.url);

@@ -1,23 +1,15 @@
 // Live queries: `subscribe(query, callback)` keeps a list on screen current
 // through this tab's writes, another tab's, pulled changes and the end of a
 // sync cycle, in two pages of one browser context (two tabs of one app).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, sdkPage, eventually } from './harness.mjs';
-import { startProxy } from './proxy.mjs';
+import { sdkPage, eventually } from './harness.mjs';
+import { syncSuite, fresh } from './suite.mjs';
 
 let server;
 let proxy;
 let browser;
-let count = 0;
-before(async () => {
-  server = await startServer();
-  proxy = await startProxy(server);
-  browser = await launch();
-});
-after(async () => { await browser?.close(); await proxy?.close(); await server?.stop(); });
-
-const fresh = (prefix) => `${prefix}-${Date.now()}-${count++}`;
+syncSuite((started) => ({ server, proxy, browser } = started));
 
 async function open(page, name, remoteDb) {
   await page.evaluate(async ({ name, remote }) => {

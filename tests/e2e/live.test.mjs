@@ -2,19 +2,15 @@
 // reaches it without polling (every client here has polling off, so a change
 // can only arrive through the feed); a stalled feed steps down to long-poll
 // and back up; going offline closes the feed and coming back reopens it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, sdkPage, eventually } from './harness.mjs';
-import { startProxy } from './proxy.mjs';
+import { sdkPage, eventually } from './harness.mjs';
+import { syncSuite, fresh } from './suite.mjs';
 
 let server;
 let proxy;
 let browser;
-let dbCount = 0;
-before(async () => { server = await startServer(); proxy = await startProxy(server); browser = await launch(); });
-after(async () => { await browser?.close(); await proxy?.close(); await server?.stop(); });
-
-const fresh = (prefix) => `${prefix}-${Date.now()}-${dbCount++}`;
+syncSuite((started) => ({ server, proxy, browser } = started));
 
 /** A client in a context of its own, with polling off; `window.heard` lists the remote changes. */
 async function client(remoteDb, options = {}) {

@@ -1,23 +1,15 @@
 // Offline first, in a real browser behind a fault-injecting proxy: writes never
 // wait for the network, the queue drains by itself, faults lose nothing, and a
 // closed tab resumes where it stopped.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, sdkPage, eventually, serverDocs, appHeaders, staleHeaders } from './harness.mjs';
-import { startProxy } from './proxy.mjs';
+import { sdkPage, eventually, serverDocs, appHeaders, staleHeaders } from './harness.mjs';
+import { syncSuite, fresh } from './suite.mjs';
 
 let server;
 let proxy;
 let browser;
-let dbCount = 0;
-before(async () => {
-  server = await startServer(['--max-document-bytes', '4096']);
-  proxy = await startProxy(server);
-  browser = await launch();
-});
-after(async () => { await browser?.close(); await proxy?.close(); await server?.stop(); });
-
-const fresh = (prefix) => `${prefix}-${Date.now()}-${dbCount++}`;
+syncSuite((started) => ({ server, proxy, browser } = started), ['--max-document-bytes', '4096']);
 
 /** Opens a database in the page as window.db; options merge over fast test timings. */
 async function openDb(page, name, remoteDb, options = {}) {

@@ -4,27 +4,19 @@
 // compiled with `tsc --strict --exactOptionalPropertyTypes`. A member the
 // typings lack (an excess property), a missing one or a wrong type fails the
 // compile. A drifted copy of the same payloads must fail it, so the check bites.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launch, sdkPage, root } from './harness.mjs';
-import { startProxy } from './proxy.mjs';
+import { sdkPage, root } from './harness.mjs';
+import { syncSuite, fresh } from './suite.mjs';
 
 let server;
 let proxy;
 let browser;
-let count = 0;
-before(async () => {
-  server = await startServer(['--max-document-bytes', '4096']);
-  proxy = await startProxy(server);
-  browser = await launch();
-});
-after(async () => { await browser?.close(); await proxy?.close(); await server?.stop(); });
-
-const fresh = (prefix) => `${prefix}-${Date.now()}-${count++}`;
+syncSuite((started) => ({ server, proxy, browser } = started), ['--max-document-bytes', '4096']);
 
 /**
  * Runs every operation whose payload the typings describe, in one page (and

@@ -2,20 +2,18 @@
 // prefix, skip and limit, descending), as CouchDB's `_all_docs` does, and a
 // page reads about its own size from IndexedDB, counted in the page by
 // wrapping IndexedDB's reads.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, sdkPage } from './harness.mjs';
-import { startProxy } from './proxy.mjs';
+import { sdkPage } from './harness.mjs';
+import { syncSuite } from './suite.mjs';
 
 let server;
 let proxy;
 let browser;
 let page;
 const N = 10000;
-before(async () => {
-  server = await startServer();
-  proxy = await startProxy(server);
-  browser = await launch();
+syncSuite(async (started) => {
+  ({ server, proxy, browser } = started);
   page = await sdkPage(await browser.newContext(), proxy.url);
   await page.evaluate(async (n) => {
     // Every record IndexedDB hands back: getAll results and cursor steps.
@@ -41,7 +39,6 @@ before(async () => {
     await window.db.delete(id(1));
   }, N);
 });
-after(async () => { await browser?.close(); await proxy?.close(); await server?.stop(); });
 
 /** The ids `all(options)` returns, and how many records IndexedDB handed back for it. */
 async function all(options) {

@@ -2,23 +2,15 @@
 // the tabs of a web app do. One tab leads and syncs; every write is pushed
 // once, nothing is lost, every tab hears of every change, and leadership
 // moves when the leader's tab goes away.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, sdkPage, eventually, serverDocs } from './harness.mjs';
-import { startProxy } from './proxy.mjs';
+import { sdkPage, eventually, serverDocs } from './harness.mjs';
+import { syncSuite, fresh } from './suite.mjs';
 
 let server;
 let proxy;
 let browser;
-let count = 0;
-before(async () => {
-  server = await startServer();
-  proxy = await startProxy(server);
-  browser = await launch();
-});
-after(async () => { await browser?.close(); await proxy?.close(); await server?.stop(); });
-
-const fresh = (prefix) => `${prefix}-${Date.now()}-${count++}`;
+syncSuite((started) => ({ server, proxy, browser } = started));
 
 /**
  * Opens the database `name` in `page` as window.db (or window[slot]),
