@@ -113,14 +113,13 @@ where
     F: FnMut(Snapshot) -> Result<(WriteBatch, T), E>,
     E: From<StoreError>,
 {
-    if let Some(out) = super::updating::transact_cached(db, seqs, known, ids, &mut plan).await {
-        return out;
-    }
+    // Ids this tab has seen stored are updates: planned against the records
+    // it wrote last when it holds them, else read first.
     let guessable = !ids.is_empty()
         && ids.len() < CREATE_WITHOUT_READ_BELOW
         && !ids.iter().any(|id| known.contains(id));
     if !guessable {
-        return transact(db, seqs, known, ids, plan).await;
+        return super::transact_updating(db, seqs, known, ids, plan).await;
     }
     let guess = Snapshot {
         next_seq: seqs.next(),
