@@ -1,5 +1,6 @@
 import type {
-  AllOptions, ChangeEvent, Conflict, EventMap, EventName, OpenOptions, Tidesync as UntypedTidesync, WriteResult,
+  AllOptions, ChangeEvent, Conflict, ErrorCode, ErrorDetails, EventMap, EventName, OpenOptions,
+  Tidesync as UntypedTidesync, WriteResult,
 } from './tidesync.js';
 
 export * from './tidesync.js';
@@ -50,35 +51,11 @@ export declare const Tidesync: {
 /** An open database; `Tidesync<Report>` holds `Report` documents. */
 export type Tidesync<T extends object = import('./tidesync.js').Doc> = TypedTidesync<T>;
 
-/** Stable codes of `TidesyncError`. */
-export type ErrorCode =
-  | 'invalid_document'
-  | 'invalid_id'
-  | 'document_too_large'
-  | 'not_found'
-  | 'not_conflicted'
-  | 'conflict'
-  | 'invalid_rev'
-  | 'invalid_options'
-  | 'invalid_listener'
-  | 'no_remote'
-  | 'quota_exceeded'
-  | 'storage'
-  | 'closed'
-  | 'blocked'
-  | 'migration_failed';
-
 /** Every failure of tidesync: a real `Error` with a stable `code`. */
 export declare class TidesyncError extends Error {
   constructor(code: ErrorCode, message: string, details?: unknown);
   readonly name: 'TidesyncError';
   readonly code: ErrorCode;
-  /**
-   * The parts of the message an app acts on: `{ id, size, limit }` for
-   * `document_too_large`, `{ id }` for `not_found` and `not_conflicted`,
-   * `{ id, rev?, current? }` for `conflict` (the `_rev` the put named and the
-   * one the document has; each absent when there is none); absent for other
-   * codes.
-   */
-  readonly details?: { id: string; size?: number; limit?: number; rev?: string; current?: string };
+  /** The parts of the message an app acts on (see `ErrorDetails`); absent for codes without any. */
+  readonly details?: ErrorDetails;
 }

@@ -2,8 +2,10 @@
 //! reaches JS as a `TidesyncError` (an `Error` subclass) with a stable `code`.
 
 use thiserror::Error;
-use tidesync_engine::error::{EngineError, StoreError};
+use tidesync_engine::error::{EngineError, ErrorCode as LocalCode, StoreError};
 use wasm_bindgen::prelude::*;
+
+use crate::payloads::{ApiCode, ErrorCode, ErrorDetails};
 
 #[wasm_bindgen(module = "/src/js/errors.js")]
 extern "C" {
@@ -43,36 +45,36 @@ impl From<StoreError> for SdkError {
 
 impl SdkError {
     /// The stable code JS sees as `error.code`.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SdkError::Engine(error) => error.code(),
-            SdkError::InvalidOptions(_) => "invalid_options",
-            SdkError::Closed => "closed",
-            SdkError::NoRemote => "no_remote",
-            SdkError::InvalidListener(_) => "invalid_listener",
+            SdkError::Engine(error) => ErrorCode::Local(error.code()),
+            SdkError::InvalidOptions(_) => ErrorCode::Api(ApiCode::InvalidOptions),
+            SdkError::Closed => ErrorCode::Local(LocalCode::Closed),
+            SdkError::NoRemote => ErrorCode::Api(ApiCode::NoRemote),
+            SdkError::InvalidListener(_) => ErrorCode::Api(ApiCode::InvalidListener),
         }
     }
 
     /// What `TidesyncError.details` carries: the parts of the message an app
     /// acts on (which document, how large against which limit), so it need
     /// not parse the message. `None` when the message says it all.
-    pub fn details(&self) -> Option<serde_json::Value> {
+    pub fn details(&self) -> Option<ErrorDetails> {
         match self {
             SdkError::Engine(EngineError::DocumentTooLarge { id, size, limit }) => {
-                Some(serde_json::json!({"id": id, "size": size, "limit": limit}))
+                Some(ErrorDetails {
+                    size: Some(*size),
+                    limit: Some(*limit),
+                    ..ErrorDetails::of(id)
+                })
             }
             SdkError::Engine(EngineError::NotFound(id) | EngineError::NotConflicted(id)) => {
-                Some(serde_json::json!({"id": id}))
+                Some(ErrorDetails::of(id))
             }
-            SdkError::Engine(EngineError::Conflict { id, rev, current }) => {
-                let mut details = serde_json::json!({"id": id});
-                for (key, value) in [("rev", rev), ("current", current)] {
-                    if let Some(value) = value {
-                        details[key] = value.clone().into();
-                    }
-                }
-                Some(details)
-            }
+            SdkError::Engine(EngineError::Conflict { id, rev, current }) => Some(ErrorDetails {
+                rev: rev.clone(),
+                current: current.clone(),
+                ..ErrorDetails::of(id)
+            }),
             _ => None,
         }
     }
@@ -88,6 +90,6 @@ impl From<SdkError> for JsValue {
         let details = error
             .details()
             .map_or(JsValue::UNDEFINED, |d| crate::convert::to_js(&d));
-        js_error(error.code(), &error.to_string(), &details)
+        js_error(error.code().as_str(), &error.to_string(), &details)
     }
 }

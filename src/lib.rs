@@ -7,6 +7,8 @@
 
 pub use tidesync_engine as engine;
 
+pub mod payloads;
+
 #[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]

@@ -1,5 +1,6 @@
 //! Errors of the engine, each with the stable code JavaScript sees.
 
+use serde::Serialize;
 use thiserror::Error;
 
 /// A failure of a store backend (IndexedDB, memory).
@@ -86,20 +87,76 @@ impl EngineError {
     }
 
     /// The stable code surfaced to JavaScript as `error.code`.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            EngineError::InvalidDocument(_) => "invalid_document",
-            EngineError::InvalidId(_) => "invalid_id",
-            EngineError::DocumentTooLarge { .. } => "document_too_large",
-            EngineError::NotFound(_) => "not_found",
-            EngineError::Conflict { .. } => "conflict",
-            EngineError::InvalidRev(_) => "invalid_rev",
-            EngineError::NotConflicted(_) => "not_conflicted",
-            EngineError::Store(StoreError::QuotaExceeded(_)) => "quota_exceeded",
-            EngineError::Store(StoreError::Closed) => "closed",
-            EngineError::Store(StoreError::Blocked(_)) => "blocked",
-            EngineError::Store(StoreError::Migration(_)) => "migration_failed",
-            EngineError::Store(_) => "storage",
+            EngineError::InvalidDocument(_) => ErrorCode::InvalidDocument,
+            EngineError::InvalidId(_) => ErrorCode::InvalidId,
+            EngineError::DocumentTooLarge { .. } => ErrorCode::DocumentTooLarge,
+            EngineError::NotFound(_) => ErrorCode::NotFound,
+            EngineError::Conflict { .. } => ErrorCode::Conflict,
+            EngineError::InvalidRev(_) => ErrorCode::InvalidRev,
+            EngineError::NotConflicted(_) => ErrorCode::NotConflicted,
+            EngineError::Store(StoreError::QuotaExceeded(_)) => ErrorCode::QuotaExceeded,
+            EngineError::Store(StoreError::Closed) => ErrorCode::Closed,
+            EngineError::Store(StoreError::Blocked(_)) => ErrorCode::Blocked,
+            EngineError::Store(StoreError::Migration(_)) => ErrorCode::MigrationFailed,
+            EngineError::Store(_) => ErrorCode::Storage,
+        }
+    }
+}
+
+/// The stable codes of [`EngineError`]: what a local operation reports to
+/// JavaScript (`TidesyncError.code`, and a sync issue's code when local
+/// storage stopped a cycle). One enum, so the package's TypeScript union is
+/// generated from the codes the engine can produce and cannot miss one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "typescript", ts(rename = "LocalErrorCode"))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A document that is not a JSON object, or holds what JSON cannot carry.
+    InvalidDocument,
+    /// A missing, empty or non-string `_id`, or one CouchDB reserves.
+    InvalidId,
+    /// A document over `maxDocumentBytes`.
+    DocumentTooLarge,
+    /// No such document.
+    NotFound,
+    /// A write naming a version other than the current one (or none, over a
+    /// live document).
+    Conflict,
+    /// A `_rev` that is not a revision.
+    InvalidRev,
+    /// A resolution of a document that has no conflict.
+    NotConflicted,
+    /// The browser refused to store more data.
+    QuotaExceeded,
+    /// The database was closed.
+    Closed,
+    /// Deleting the database waits on another tab.
+    Blocked,
+    /// The stored data could not be upgraded to this release's layout.
+    MigrationFailed,
+    /// Any other failure of local storage.
+    Storage,
+}
+
+impl ErrorCode {
+    /// The code as JavaScript sees it, e.g. `invalid_rev`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidDocument => "invalid_document",
+            ErrorCode::InvalidId => "invalid_id",
+            ErrorCode::DocumentTooLarge => "document_too_large",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::InvalidRev => "invalid_rev",
+            ErrorCode::NotConflicted => "not_conflicted",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::Closed => "closed",
+            ErrorCode::Blocked => "blocked",
+            ErrorCode::MigrationFailed => "migration_failed",
+            ErrorCode::Storage => "storage",
         }
     }
 }

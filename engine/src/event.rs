@@ -7,6 +7,7 @@ use crate::{model::ConflictRecord, protocol::revision::Revision, store::WriteBat
 
 /// Where a change came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
     /// A write made through this client.

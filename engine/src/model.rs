@@ -11,6 +11,7 @@ pub type Body = Map<String, Value>;
 
 /// How a local document stands against the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum DocStatus {
     /// The local body is the server's body at `rev`.

@@ -13,6 +13,8 @@ use crate::{
 
 /// What a message asks the server to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "typescript", ts(rename = "OutboxOp"))]
 #[serde(rename_all = "lowercase")]
 pub enum MessageOp {
     /// Write the body.

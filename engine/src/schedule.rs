@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::sync::{SyncIssue, SyncReport};
+use crate::sync::{IssueCode, SyncIssue, SyncReport};
 
 /// Tunables of automatic sync.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +53,7 @@ pub enum Action {
 
 /// The sync state shown to the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum SyncState {
     /// Online, no cycle finished yet.
@@ -184,7 +185,7 @@ impl Scheduler {
     pub fn cycle_ended(&mut self, report: &SyncReport, now: f64, random: f64) {
         self.running = false;
         self.last_cycle_at = Some(now);
-        let failure = report.errors.iter().find(|e| e.code != "rejected");
+        let failure = report.errors.iter().find(|e| e.code != IssueCode::Rejected);
         let Some(failure) = failure else {
             self.failures = 0;
             self.next_retry_at = None;
@@ -193,7 +194,7 @@ impl Scheduler {
             self.last_error = None;
             return;
         };
-        self.reachable = !matches!(failure.code.as_str(), "network" | "timeout");
+        self.reachable = !matches!(failure.code, IssueCode::Network | IssueCode::Timeout);
         self.failures = self.failures.saturating_add(1);
         let exponent = i32::try_from(self.failures - 1).unwrap_or(i32::MAX).min(30);
         let ceiling =
@@ -276,10 +277,10 @@ impl Scheduler {
 mod tests {
     use super::*;
 
-    fn failed(code: &str, retry_after_ms: Option<f64>) -> SyncReport {
+    fn failed(code: IssueCode, retry_after_ms: Option<f64>) -> SyncReport {
         let issue = SyncIssue {
-            code: code.into(),
-            message: code.into(),
+            code,
+            message: code.as_str().into(),
             id: None,
             status: None,
             retry_after_ms,
@@ -319,7 +320,7 @@ mod tests {
         let mut ceilings = Vec::new();
         for _ in 0..10 {
             s.cycle_started(0.0);
-            s.cycle_ended(&failed("server", None), 0.0, 0.999_999);
+            s.cycle_ended(&failed(IssueCode::Server, None), 0.0, 0.999_999);
             ceilings.push(s.next_retry_at().unwrap_or_default().round());
         }
         assert_eq!(
@@ -329,7 +330,7 @@ mod tests {
         assert!(ceilings[7..].iter().all(|c| *c == 60_000.0));
         assert_eq!(s.state(), SyncState::Error);
         s.cycle_started(0.0);
-        s.cycle_ended(&failed("server", None), 100.0, 0.25);
+        s.cycle_ended(&failed(IssueCode::Server, None), 100.0, 0.25);
         assert_eq!(
             s.next_retry_at(),
             Some(100.0 + 15_000.0),
@@ -341,7 +342,7 @@ mod tests {
         s.cycle_ended(&SyncReport::default(), 15_200.0, 0.5);
         assert_eq!(s.next_retry_at(), None);
         s.cycle_started(15_200.0);
-        s.cycle_ended(&failed("server", None), 15_300.0, 0.999_999);
+        s.cycle_ended(&failed(IssueCode::Server, None), 15_300.0, 0.999_999);
         assert_eq!(
             s.next_retry_at().map(f64::round),
             Some(16_300.0),
@@ -375,7 +376,7 @@ mod tests {
     fn retry_after_is_a_floor() {
         let mut s = scheduler();
         s.cycle_started(0.0);
-        s.cycle_ended(&failed("server", Some(2_000.0)), 10.0, 0.0);
+        s.cycle_ended(&failed(IssueCode::Server, Some(2_000.0)), 10.0, 0.0);
         assert_eq!(s.poll(1_000.0), Action::WakeAt(2_010.0));
         assert_eq!(s.poll(2_010.0), Action::RunNow);
     }
@@ -384,7 +385,7 @@ mod tests {
     fn offline_waits_for_the_online_event_which_retries_at_once() {
         let mut s = scheduler();
         s.cycle_started(0.0);
-        s.cycle_ended(&failed("network", None), 0.0, 0.9);
+        s.cycle_ended(&failed(IssueCode::Network, None), 0.0, 0.9);
         assert_eq!(
             s.state(),
             SyncState::Offline,
@@ -402,7 +403,7 @@ mod tests {
     fn rejections_are_not_failures() {
         let mut s = scheduler();
         s.cycle_started(0.0);
-        s.cycle_ended(&failed("rejected", None), 0.0, 0.5);
+        s.cycle_ended(&failed(IssueCode::Rejected, None), 0.0, 0.5);
         assert_eq!(s.next_retry_at(), None);
         assert_eq!(s.state(), SyncState::Idle);
     }

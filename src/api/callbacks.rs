@@ -7,13 +7,18 @@
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect};
-use serde_json::json;
 use tidesync_engine::{client::Written, model::ConflictRecord};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::{env::BrowserEnv, inner::Inner, tabs::with_timeout};
-use crate::convert::{to_js, to_json};
+use crate::{
+    convert::{to_js, to_json},
+    payloads::{
+        CallbackCode::{self, AuthFailed, AuthTimeout},
+        Conflict, ErrorEvent, ResolvedEvent,
+    },
+};
 
 /// How a callback ended.
 enum Answer {
@@ -81,17 +86,19 @@ impl Inner {
                 continue; // a newer version of the same conflict follows
             }
             let id = conflict.id.clone();
-            let answer = call(resolver, &to_js(conflict), self.callback_timeout_ms).await;
+            let payload = to_js(&Conflict::from(conflict.clone()));
+            let answer = call(resolver, &payload, self.callback_timeout_ms).await;
             let outcome = match answer {
-                Answer::Threw(message) => {
-                    Err(("resolver_failed", format!("the resolver threw: {message}")))
-                }
+                Answer::Threw(message) => Err((
+                    CallbackCode::ResolverFailed,
+                    format!("the resolver threw: {message}"),
+                )),
                 Answer::TimedOut => {
                     let message = format!(
                         "the resolver gave no answer within {} ms; the conflict goes to the policy, then the app",
                         self.callback_timeout_ms
                     );
-                    self.error_event("resolver_timeout", &id, &message);
+                    self.error_event(CallbackCode::ResolverTimeout, &id, message);
                     self.policy_decides(&id).await
                 }
                 Answer::Value(body) if body.is_null() || body.is_undefined() => {
@@ -104,26 +111,26 @@ impl Inner {
                     resolved = true;
                     self.emit(events);
                 }
-                Ok(None) => self.publish("conflict", json!(conflict)),
+                Ok(None) => self.publish("conflict", &Conflict::from(conflict.clone())),
                 Err((code, message)) => {
-                    self.error_event(code, &id, &message);
-                    self.publish("conflict", json!(conflict));
+                    self.error_event(code, &id, message);
+                    self.publish("conflict", &Conflict::from(conflict.clone()));
                 }
             }
         }
         resolved
     }
 
-    fn error_event(&self, code: &str, id: &str, message: &str) {
-        self.publish("error", json!({"code": code, "id": id, "message": message}));
+    fn error_event(&self, code: CallbackCode, id: &str, message: String) {
+        self.publish("error", &ErrorEvent::callback(code, Some(id), message));
     }
 
     /// The policy's decision on a conflict the resolver declined.
-    async fn policy_decides(&self, id: &str) -> Result<Option<Written>, (&'static str, String)> {
+    async fn policy_decides(&self, id: &str) -> Result<Option<Written>, (CallbackCode, String)> {
         self.client
             .auto_resolve_recorded(id, &BrowserEnv)
             .await
-            .map_err(|e| ("resolver_failed", e.to_string()))
+            .map_err(|e| (CallbackCode::ResolverFailed, e.to_string()))
     }
 
     /// Writes the body the resolver returned as the resolution.
@@ -131,18 +138,18 @@ impl Inner {
         &self,
         id: &str,
         body: &JsValue,
-    ) -> Result<Option<Written>, (&'static str, String)> {
-        let body =
-            to_json(body).map_err(|e| ("resolver_failed", format!("the resolver returned {e}")))?;
+    ) -> Result<Option<Written>, (CallbackCode, String)> {
+        let body = to_json(body).map_err(|e| {
+            let message = format!("the resolver returned {e}");
+            (CallbackCode::ResolverFailed, message)
+        })?;
         let written = self
             .client
             .resolve(id, Some(body), &BrowserEnv)
             .await
-            .map_err(|e| ("resolver_failed", e.to_string()))?;
-        self.publish(
-            "resolved",
-            json!({"type": "resolved", "id": id, "strategy": "custom", "clashes": []}),
-        );
+            .map_err(|e| (CallbackCode::ResolverFailed, e.to_string()))?;
+        let event = ResolvedEvent::new(id.to_owned(), "custom".to_owned(), Vec::new());
+        self.publish("resolved", &event);
         Ok(Some(written))
     }
 
@@ -156,7 +163,7 @@ impl Inner {
             Answer::Value(value) => value,
             Answer::Threw(message) => {
                 let message = format!("the auth callback threw: {message}");
-                self.publish("error", json!({"code": "auth_failed", "message": message}));
+                self.publish("error", &ErrorEvent::callback(AuthFailed, None, message));
                 return false;
             }
             Answer::TimedOut => {
@@ -164,15 +171,15 @@ impl Inner {
                     "the auth callback gave no answer within {} ms",
                     self.callback_timeout_ms
                 );
-                self.publish("error", json!({"code": "auth_timeout", "message": message}));
+                self.publish("error", &ErrorEvent::callback(AuthTimeout, None, message));
                 return false;
             }
         };
         let Ok(headers) =
             crate::convert::from_js::<std::collections::BTreeMap<String, String>>(&value)
         else {
-            let message = "the auth callback must return an object of header strings";
-            self.publish("error", json!({"code": "auth_failed", "message": message}));
+            let message = "the auth callback must return an object of header strings".to_owned();
+            self.publish("error", &ErrorEvent::callback(AuthFailed, None, message));
             return false;
         };
         transport.set_headers(headers);

@@ -3,12 +3,12 @@
 //! `close()` and `destroy()`.
 
 use js_sys::Promise;
-use tidesync_engine::{outbox::MessageState, store::LocalStore};
+use tidesync_engine::store::LocalStore;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::{args::id_of, live, live::Live, promise, tabs, Tidesync};
-use crate::{convert::to_js, error::SdkError, idb::IdbStore};
+use crate::{convert::to_js, error::SdkError, idb::IdbStore, payloads::OutboxEntry};
 
 impl Tidesync {
     /// The sync settings changed: the leader tells every tab, a follower
@@ -69,16 +69,7 @@ impl Tidesync {
                 .outbox(None, usize::MAX)
                 .await
                 .map_err(SdkError::from)?;
-            let entries: Vec<serde_json::Value> = messages
-                .iter()
-                .map(|m| {
-                    serde_json::json!({
-                        "seq": m.seq, "id": m.id, "docId": m.doc_id, "op": m.op, "baseRev": m.base_rev,
-                        "body": m.body, "createdAt": m.created_at, "attempts": m.attempts,
-                        "lastError": m.last_error, "state": state_name(m.state),
-                    })
-                })
-                .collect();
+            let entries: Vec<OutboxEntry> = messages.iter().map(OutboxEntry::from).collect();
             Ok(to_js(&entries))
         })
     }
@@ -133,15 +124,5 @@ impl Tidesync {
                 .map_err(SdkError::from)?;
             Ok(JsValue::UNDEFINED)
         })
-    }
-}
-
-/// An outbox message's state as the API names it: camelCase like every other
-/// name in JavaScript (the stored form, `in-flight`, stays as it is on disk).
-fn state_name(state: MessageState) -> &'static str {
-    match state {
-        MessageState::Queued => "queued",
-        MessageState::InFlight => "inFlight",
-        MessageState::Rejected => "rejected",
     }
 }

@@ -23,6 +23,7 @@ use wasm_bindgen::{closure::Closure, prelude::*};
 use wasm_bindgen_futures::JsFuture;
 
 use super::{env::BrowserEnv, inner::Inner, live::Live};
+use crate::payloads::Transport;
 
 #[wasm_bindgen(module = "/src/js/feed.js")]
 extern "C" {
@@ -77,8 +78,8 @@ impl Feed {
 
     /// The transport `status()` reports: `stream`, `longpoll` or `poll` while
     /// automatic sync runs here, `none` otherwise.
-    pub fn transport_name(&self) -> &'static str {
-        self.shown.get().map_or("none", FeedTransport::as_str)
+    pub fn transport(&self) -> Transport {
+        self.shown.get().into()
     }
 
     /// Opens the feed when it should run and does not, closes it when it

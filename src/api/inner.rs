@@ -7,14 +7,14 @@ use std::{
 };
 
 use futures::lock::Mutex;
-use js_sys::{Function, Object, Promise, Reflect};
-use serde_json::json;
+use js_sys::{Function, Promise, Reflect};
+use serde::Serialize;
 use tidesync_engine::{
     client::{Client, Environment, Written},
     event::{Event, Settlement},
     model::{ConflictRecord, DocStatus},
     schedule::Scheduler,
-    sync::{SyncIssue, SyncReport},
+    sync::{IssueCode, SyncIssue, SyncReport},
 };
 use wasm_bindgen::JsValue;
 
@@ -24,7 +24,15 @@ use super::{
     live::Live,
     tabs::{Forwarded, TabLink, TabMessage},
 };
-use crate::{convert::to_js, error::SdkError, idb::IdbStore, transport::FetchTransport};
+use crate::{
+    convert::to_js,
+    error::SdkError,
+    idb::IdbStore,
+    payloads::{
+        ChangeEvent, Conflict, ErrorEvent, ResolvedEvent, Status, SyncOutcome, WriteResult,
+    },
+    transport::FetchTransport,
+};
 
 /// Everything an open database holds; shared by the handle, timers and
 /// browser event listeners (which keep only a weak reference).
@@ -69,10 +77,6 @@ impl Drop for Inner {
     }
 }
 
-fn set(target: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
-}
-
 impl Inner {
     /// Emits a write's events, tells the scheduler, and builds
     /// `{ id, rev, status, synced }`.
@@ -101,25 +105,16 @@ impl Inner {
     /// also says whether the write waits in the outbox.
     pub async fn result_of(self: &Rc<Self>, (outcome, events): Written) -> (JsValue, bool) {
         let id = outcome.id.clone();
-        let result = Object::new();
-        set(&result, "id", &JsValue::from_str(&id));
-        set(
-            &result,
-            "rev",
-            &outcome
-                .rev
-                .as_deref()
-                .map_or(JsValue::NULL, JsValue::from_str),
-        );
-        set(
-            &result,
-            "status",
-            &JsValue::from_str(outcome.status.as_str()),
-        );
+        let result = to_js(&WriteResult {
+            id: id.clone(),
+            rev: outcome.rev.clone(),
+            status: outcome.status,
+            synced: (),
+        });
         if !outcome.queued && outcome.status != DocStatus::Conflicted {
             // Earlier writes whose change was dropped before reaching the server
             // (discarded, or a never-pushed document deleted) settle now.
-            self.settle(&id, None, json!({"outcome": "discarded"}));
+            self.settle(&id, None, SyncOutcome::Discarded);
         }
         let synced = if outcome.queued {
             let inner = self.clone();
@@ -129,20 +124,28 @@ impl Inner {
         } else if outcome.status == DocStatus::Conflicted {
             let conflicts = self.client.conflicts().await.unwrap_or_default();
             let conflict = conflicts.into_iter().find(|c| c.id == id);
-            Promise::resolve(&to_js(
-                &json!({"outcome": "conflict", "conflict": conflict}),
-            ))
+            Promise::resolve(&match conflict {
+                Some(conflict) => to_js(&SyncOutcome::Conflict {
+                    conflict: conflict.into(),
+                }),
+                // Resolved meanwhile (by another tab): the write's change is
+                // gone, replaced by the resolution.
+                None => to_js(&SyncOutcome::Discarded),
+            })
         } else {
-            Promise::resolve(&to_js(&json!({"outcome": "accepted", "rev": outcome.rev})))
+            Promise::resolve(&to_js(&SyncOutcome::Accepted {
+                rev: outcome.rev.clone(),
+            }))
         };
-        set(&result, "synced", &synced);
+        let _ = Reflect::set(&result, &JsValue::from_str("synced"), &synced);
         self.emit(events);
-        (result.into(), outcome.queued)
+        (result, outcome.queued)
     }
 
     /// Settles the `synced` promises of `id` (up to version `through`) in
     /// every tab: a follower's write is settled by the leader's push.
-    pub fn settle(&self, id: &str, through: Option<u64>, outcome: serde_json::Value) {
+    pub fn settle(&self, id: &str, through: Option<u64>, outcome: SyncOutcome) {
+        let outcome = to_value(&outcome);
         self.listeners.settle(id, through, &to_js(&outcome));
         self.share(&TabMessage::Settle {
             id: id.to_owned(),
@@ -152,7 +155,8 @@ impl Inner {
     }
 
     /// Emits an event to this tab's listeners and to every other tab's.
-    pub fn publish(&self, event: &str, payload: serde_json::Value) {
+    pub fn publish<T: Serialize>(&self, event: &str, payload: &T) {
+        let payload = to_value(payload);
         self.listeners.emit(event, &to_js(&payload));
         self.share(&TabMessage::Events {
             events: vec![(event.to_owned(), payload)],
@@ -168,21 +172,36 @@ impl Inner {
                 Event::Conflict { conflict } if self.resolver.is_some() => {
                     self.deferred.borrow_mut().push(conflict);
                 }
-                Event::Conflict { conflict } => out.push(("conflict".into(), json!(conflict))),
-                Event::Change { .. } => out.push(("change".into(), json!(event))),
-                Event::Resolved { .. } => out.push(("resolved".into(), json!(event))),
+                Event::Conflict { conflict } => {
+                    out.push(("conflict".into(), to_value(&Conflict::from(conflict))))
+                }
+                Event::Change {
+                    id,
+                    origin,
+                    deleted,
+                    doc,
+                } => {
+                    let event = ChangeEvent::new(id, origin, deleted, doc);
+                    out.push(("change".into(), to_value(&event)));
+                }
+                Event::Resolved {
+                    id,
+                    strategy,
+                    clashes,
+                } => {
+                    let event = ResolvedEvent::new(id, strategy, clashes);
+                    out.push(("resolved".into(), to_value(&event)));
+                }
                 Event::Settled {
                     id,
                     through,
                     settlement,
                 } => {
                     if let Settlement::Rejected { error } = &settlement {
-                        let message = format!("{}: {}", error.error, error.reason);
-                        let payload = json!({"code": "rejected", "id": id, "message": message,
-                            "status": error.status, "error": error.error, "reason": error.reason});
-                        out.push(("error".into(), payload));
+                        let event = ErrorEvent::rejected(&id, error);
+                        out.push(("error".into(), to_value(&event)));
                     }
-                    self.settle(&id, through, json!(settlement));
+                    self.settle(&id, through, settlement.into());
                 }
             }
         }
@@ -205,14 +224,14 @@ impl Inner {
         let pending = self.client.pending_count().await?;
         let conflicts = self.client.conflicts().await?.len();
         let scheduler = self.scheduler.borrow();
-        let mut snapshot = json!({
-            "state": scheduler.state(),
-            "pending": pending,
-            "conflicts": conflicts,
-            "lastSyncAt": scheduler.last_sync_at(),
-            "lastError": scheduler.last_error(),
-            "nextRetryAt": scheduler.next_retry_at(),
-            "transport": self.live.feed.transport_name(),
+        let mut snapshot = to_value(&Status {
+            state: scheduler.state(),
+            pending: usize::try_from(pending).unwrap_or(usize::MAX),
+            conflicts,
+            last_sync_at: scheduler.last_sync_at(),
+            last_error: scheduler.last_error().cloned(),
+            next_retry_at: scheduler.next_retry_at(),
+            transport: self.live.feed.transport(),
         });
         if !self.leader.get() {
             if let Some(leader) = &*self.leader_status.borrow() {
@@ -282,12 +301,12 @@ impl Inner {
         let failures: Vec<&SyncIssue> = report
             .errors
             .iter()
-            .filter(|e| e.code != "rejected")
+            .filter(|e| e.code != IssueCode::Rejected)
             .collect();
         for issue in &failures {
-            self.publish("error", json!(issue));
+            self.publish("error", &ErrorEvent::from(*issue));
         }
-        let unauthorized = failures.iter().any(|e| e.code == "unauthorized");
+        let unauthorized = failures.iter().any(|e| e.code == IssueCode::Unauthorized);
         let failed = !failures.is_empty();
         if self.run_resolver().await {
             self.scheduler.borrow_mut().request_now();
@@ -323,7 +342,7 @@ impl Inner {
             }
             Err(error) => SyncReport {
                 errors: vec![SyncIssue {
-                    code: error.code().into(),
+                    code: IssueCode::Local(error.code()),
                     message: error.to_string(),
                     id: None,
                     status: None,
@@ -353,4 +372,9 @@ impl Inner {
         self.drop_forwarded();
         self.client.store().close();
     }
+}
+
+/// A payload as the JSON value the tabs' messages carry.
+fn to_value<T: Serialize + ?Sized>(payload: &T) -> serde_json::Value {
+    serde_json::to_value(payload).unwrap_or(serde_json::Value::Null)
 }

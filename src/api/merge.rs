@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::*;
 use crate::{
     convert::{to_js, to_json},
     error::SdkError,
+    payloads::MergeResult,
 };
 
 /// Three-way merge of JSON documents, as the `merge` strategy does it: fields
@@ -28,6 +29,8 @@ pub fn merge_documents(
     };
     let (base, local, remote) = (side(&base)?, side(&local)?, side(&remote)?);
     let outcome = tidesync_engine::merge::merge3(base.as_ref(), local.as_ref(), remote.as_ref());
-    let result = serde_json::json!({ "merged": outcome.merged, "clashes": outcome.clashes });
-    Ok(to_js(&result))
+    Ok(to_js(&MergeResult {
+        merged: outcome.merged,
+        clashes: outcome.clashes,
+    }))
 }

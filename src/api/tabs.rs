@@ -154,7 +154,7 @@ impl Inner {
                 Ok(report) => resolve.call1(&JsValue::NULL, &to_js(report)),
                 Err(error) => {
                     let error = crate::error::js_error(
-                        error.code(),
+                        error.code().as_str(),
                         &error.to_string(),
                         &JsValue::UNDEFINED,
                     );
@@ -188,7 +188,7 @@ impl Inner {
                 wasm_bindgen_futures::spawn_local(async move {
                     let (report, error) = match inner.sync_cycle().await {
                         Ok(report) => (serde_json::to_value(&report).ok(), None),
-                        Err(e) => (None, Some((e.code().to_owned(), e.to_string()))),
+                        Err(e) => (None, Some((e.code().as_str().to_owned(), e.to_string()))),
                     };
                     inner.post(&TabMessage::Report { req, report, error });
                 });

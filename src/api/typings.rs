@@ -1,5 +1,7 @@
-//! TypeScript declarations for the values the API takes and returns; the
-//! exported methods refer to them by name.
+//! TypeScript declarations of what the API takes (documents, options,
+//! queries, callbacks) and of the event map; the exported methods refer to
+//! them by name. The values it returns and emits are declared from their Rust
+//! types (`crate::payloads`), appended by `scripts/build-pkg`.
 
 use wasm_bindgen::prelude::*;
 
@@ -9,8 +11,6 @@ const TYPES: &'static str = r#"
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** A document: a JSON object with an optional `_id` (generated when absent). */
 export interface Doc { _id?: string; _rev?: string; _deleted?: boolean; [key: string]: Json | undefined; }
-/** How a document stands against the server. */
-export type DocStatus = 'synced' | 'pending' | 'conflicted';
 /** Options of `Tidesync.open()`. */
 export interface OpenOptions {
   /** Local database name (one IndexedDB database per name). */
@@ -85,33 +85,6 @@ export interface ConflictPolicy {
   strategy?: Strategy;
   byType?: { field: string; strategies: { [type: string]: Strategy } };
 }
-/** The sync state. */
-export type SyncState = 'online' | 'offline' | 'syncing' | 'idle' | 'error' | 'paused';
-/** How other clients' changes reach this one: a streamed feed, long-poll requests, interval polling, or none (automatic sync off, paused, offline or hidden). */
-export type FeedTransport = 'stream' | 'longpoll' | 'poll' | 'none';
-/** What `status()` returns and the `status` event carries. */
-export interface Status {
-  state: SyncState;
-  pending: number;
-  conflicts: number;
-  lastSyncAt: number | null;
-  lastError: SyncIssue | null;
-  nextRetryAt: number | null;
-  transport: FeedTransport;
-}
-/** A change waiting in the outbox. */
-export interface OutboxEntry {
-  seq: number;
-  id: string;
-  docId: string;
-  op: 'put' | 'delete';
-  baseRev: string | null;
-  body: { [key: string]: Json } | null;
-  createdAt: number;
-  attempts: number;
-  lastError: string | null;
-  state: 'queued' | 'inFlight' | 'rejected';
-}
 /**
  * What `all()` reads, as CouchDB's `_all_docs` pages: documents by id from
  * `startKey` to `endKey` (both included; with `descending`, `startKey` is the
@@ -130,61 +103,14 @@ export interface AllOptions {
   limit?: number;
   descending?: boolean;
 }
-/** Both sides of a conflict. `null` stands for a deleted side. */
-export interface Conflict {
-  id: string;
-  base: { [key: string]: Json } | null;
-  local: { [key: string]: Json } | null;
-  remote: { [key: string]: Json } | null;
-  remoteRev: string | null;
-  detectedAt: number;
-  /** The attachments the server's revision holds (metadata only), which a resolution keeps. */
-  remoteAttachments?: { [name: string]: AttachmentStub };
-}
-/** An attachment as the server describes it, without its bytes (CouchDB's stub). */
-export interface AttachmentStub { content_type: string; digest?: string; length?: number; revpos?: number; stub: true; }
-/** Why the server refused a change for good. */
-export interface RejectReason { code: 'rejected'; status: number | null; error: string; reason: string; }
-/** How a write's change ended on the server. */
-export type SyncOutcome =
-  | { outcome: 'accepted'; rev: string | null }
-  | { outcome: 'conflict'; conflict: Conflict }
-  | { outcome: 'rejected'; error: RejectReason }
-  /** The change was dropped locally before it reached the server (`discardLocal`, or a never-synced document deleted). */
-  | { outcome: 'discarded' };
 /**
- * What `put`, `delete`, `resolve` and `discardLocal` resolve to. `rev` is the
- * document's `_rev` after the write: the `_rev` a later `put` names to update
- * this version (`null` when the document is gone).
+ * An attachment as the server describes it, without its bytes (CouchDB's
+ * stub). Passed through as the server sends it, so declared here rather than
+ * from a Rust type.
  */
-export interface WriteResult { id: string; rev: string | null; status: DocStatus; synced: Promise<SyncOutcome>; }
-/** A problem met during sync. */
-/** Codes of `SyncIssue`: what stopped a cycle (the transport, the server, its answer, local storage) or a change the server refused for good. */
-export type SyncIssueCode =
-  | 'network' | 'timeout' | 'server' | 'unauthorized' | 'protocol' | 'rejected'
-  | 'storage' | 'quota_exceeded' | 'closed' | 'blocked' | 'migration_failed'
-  | 'invalid_document' | 'invalid_id' | 'document_too_large' | 'not_found' | 'not_conflicted';
-/** A problem met during sync; `retryAfterMs` is the server's `Retry-After`, in milliseconds. */
-export interface SyncIssue { code: SyncIssueCode; message: string; id?: string; status?: number; retryAfterMs?: number; }
+export interface AttachmentStub { content_type: string; digest?: string; length?: number; revpos?: number; stub: true; }
 /** Names accepted by `on()`. */
 export type EventName = 'change' | 'conflict' | 'status' | 'error' | 'resolved';
-/**
- * `change`: a document changed: `local` by this instance, `tab` by another
- * tab (or instance) of the same database in this browser, `remote` by a pull.
- */
-export interface ChangeEvent {
-  type: 'change'; id: string; origin: 'local' | 'tab' | 'remote'; deleted: boolean;
-  /** The document as `get()` now returns it; absent for a deletion. */
-  doc?: Doc;
-}
-/** `error`: a change rejected for good, or a failed sync cycle. */
-export interface ErrorEvent {
-  /** A `SyncIssue` code, or what a callback did: `resolver_timeout`, `auth_failed`, `auth_timeout`. */
-  code: SyncIssueCode | 'resolver_timeout' | 'auth_failed' | 'auth_timeout';
-  message: string; id?: string; status?: number | null; error?: string; reason?: string; retryAfterMs?: number;
-}
-/** `resolved`: a conflict decided automatically (`custom` for the app's resolver). */
-export interface ResolvedEvent { type: 'resolved'; id: string; strategy: string; clashes: string[]; }
 /** What listeners receive, by event. */
 export interface EventMap { change: ChangeEvent; conflict: Conflict; status: Status; error: ErrorEvent; resolved: ResolvedEvent; }
 /** Any listener payload. */
@@ -207,8 +133,4 @@ export interface Tidesync {
   /** Re-queues rejected changes (of one document, or all) for the next cycle; resolves to how many. */
   retryRejected(id?: string): Promise<number>;
 }
-/** The result of `mergeDocuments`. */
-export interface MergeResult { merged: { [key: string]: Json } | null; clashes: string[]; }
-/** What `sync()` did. */
-export interface SyncReport { pushed: number; pulled: number; conflicts: number; errors: SyncIssue[]; }
 "#;

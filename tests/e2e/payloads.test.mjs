@@ -28,7 +28,7 @@ async function collect(remote) {
   const context = await browser.newContext();
   const page = await sdkPage(context, proxy.url);
   const other = await sdkPage(context, proxy.url);
-  const names = { a: fresh('a'), b: fresh('b'), m: fresh('m') };
+  const names = { a: fresh('a'), b: fresh('b'), m: fresh('m'), r: fresh('r') };
   const samples = await page.evaluate(async ({ remote, names }) => {
     const { Tidesync, mergeDocuments } = window.tidesync;
     const out = [];
@@ -93,8 +93,17 @@ async function collect(remote) {
     }
     out.push(['MergeResult', mergeDocuments({ n: 1, s: 'a' }, { n: 2, s: 'a' }, { n: 1, s: 'b' })]);
     out.push(['MergeResult', mergeDocuments({ n: 1 }, { n: 2 }, { n: 3 })]);
+    // A resolver that throws: the conflict goes to the app, and an error
+    // event says what the callback did.
+    const r = await open(names.r, { resolver: () => { throw new Error('no answer'); } });
+    await r.sync();
+    await r.put({ ...(await r.get('car')), color: 'purple' });
+    await a.sync();
+    await a.put({ ...(await a.get('car')), color: 'white' });
+    await a.sync();
+    out.push(['SyncReport', await r.sync()]);
     out.push(['Status', await a.status()]);
-    await Promise.all([a.close(), b.close(), m.close()]);
+    await Promise.all([a.close(), b.close(), m.close(), r.close()]);
     for (const [ev, payload] of seen) out.push([`EventMap['${ev}']`, payload]);
     return out;
   }, { remote, names });
@@ -176,6 +185,8 @@ test('real payloads of every result and event match the package typings, and a d
   const codes = new Set(samples.filter(([type]) => type === 'ThrownError').map(([, p]) => p.code));
   assert.deepEqual([...codes].sort(), ['conflict', 'document_too_large', 'invalid_id', 'invalid_options', 'invalid_rev', 'not_conflicted', 'not_found']);
   assert.ok(samples.some(([type, p]) => type === 'SyncReport' && p.errors.some((e) => e.retryAfterMs === 2000)), 'a sync issue with Retry-After');
+  const eventCodes = new Set(samples.filter(([type]) => type === "EventMap['error']").map(([, p]) => p.code));
+  for (const code of ['rejected', 'server', 'resolver_failed']) assert.ok(eventCodes.has(code), `an error event of code ${code}`);
 
   const typed = await compile(typedSource(samples));
   assert.equal(typed.code, 0, `the payloads do not match the typings:\n${typed.output}`);

@@ -12,7 +12,7 @@ use crate::{
     sync::{
         plan::{Applied, ApplyContext, Plan},
         session::{Step, SyncSession},
-        SyncReport,
+        IssueCode, SyncReport,
     },
 };
 
@@ -37,7 +37,7 @@ impl<S: LocalStore> Client<S> {
             self.cycle(transport, env, remote_known, &mut emit).await?;
         // Rejections do not stop a cycle; any other error did, and the next call
         // will retry anyway.
-        let completed = report.errors.iter().all(|e| e.code == "rejected");
+        let completed = report.errors.iter().all(|e| e.code == IssueCode::Rejected);
         if requeued && remote_ready && completed {
             let (again, _, _) = self.cycle(transport, env, true, &mut emit).await?;
             report.pushed += again.pushed;

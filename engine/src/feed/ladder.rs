@@ -18,15 +18,6 @@ pub enum FeedTransport {
 }
 
 impl FeedTransport {
-    /// The name JavaScript sees in `status().transport`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FeedTransport::Stream => "stream",
-            FeedTransport::Longpoll => "longpoll",
-            FeedTransport::Poll => "poll",
-        }
-    }
-
     fn below(self) -> Self {
         match self {
             FeedTransport::Stream => FeedTransport::Longpoll,

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::SyncIssue;
+use super::{IssueCode, SyncIssue};
 use crate::{
     event::RejectReason,
     http::{HttpRequest, HttpResponse, Method, TransportError},
@@ -51,14 +51,14 @@ pub(super) fn reject_reason(response: &HttpResponse) -> RejectReason {
 
 pub(super) fn server_issue(response: &HttpResponse) -> SyncIssue {
     let code = match response.status {
-        401 => "unauthorized",
-        _ => "server",
+        401 => IssueCode::Unauthorized,
+        _ => IssueCode::Server,
     };
     let detail = couch_error(response)
         .map(|e| format!(" ({}: {})", e.error, e.reason))
         .unwrap_or_default();
     SyncIssue {
-        code: code.into(),
+        code,
         message: format!("the server answered {}{detail}", response.status),
         id: None,
         status: Some(response.status),
@@ -68,11 +68,11 @@ pub(super) fn server_issue(response: &HttpResponse) -> SyncIssue {
 
 pub(super) fn transport_issue(error: &TransportError) -> SyncIssue {
     let code = match error {
-        TransportError::Network(_) => "network",
-        TransportError::Timeout(_) => "timeout",
+        TransportError::Network(_) => IssueCode::Network,
+        TransportError::Timeout(_) => IssueCode::Timeout,
     };
     SyncIssue {
-        code: code.into(),
+        code,
         message: error.to_string(),
         id: None,
         status: None,
@@ -82,7 +82,7 @@ pub(super) fn transport_issue(error: &TransportError) -> SyncIssue {
 
 pub(super) fn protocol_issue(message: &str) -> SyncIssue {
     SyncIssue {
-        code: "protocol".into(),
+        code: IssueCode::Protocol,
         message: message.into(),
         id: None,
         status: None,

@@ -8,6 +8,8 @@ pub mod session;
 
 use serde::Serialize;
 
+use crate::error::ErrorCode;
+
 /// Tunables of a sync cycle.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncConfig {
@@ -32,29 +34,75 @@ impl Default for SyncConfig {
     }
 }
 
-/// A problem met during a cycle, reported in [`SyncReport::errors`]. Its
-/// members are camelCase in JavaScript, as the typings declare them.
+/// A problem met during a cycle, reported in [`SyncReport::errors`]. JS
+/// receives it as it serialises (camelCase members), and the package's
+/// declaration of it is generated from this type.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SyncIssue {
-    /// Stable code: `network`, `timeout`, `server`, `unauthorized`, `rejected`, `protocol`, `storage`.
-    pub code: String,
+    /// What went wrong, as a stable code.
+    pub code: IssueCode,
     /// Human-readable explanation.
     pub message: String,
     /// The document concerned, if one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub id: Option<String>,
     /// The HTTP status, if one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub status: Option<u16>,
     /// Milliseconds the server asked to wait (`Retry-After`); `retryAfterMs`
     /// in JavaScript, like every duration of the API.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub retry_after_ms: Option<f64>,
+}
+
+/// Codes of a [`SyncIssue`]: what stopped a cycle (the transport, the
+/// server, its answer, local storage) or a change the server refused for
+/// good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "typescript", ts(rename = "SyncIssueCode"))]
+#[serde(rename_all = "snake_case")]
+pub enum IssueCode {
+    /// The request never got an answer (offline, refused, reset).
+    Network,
+    /// The request took longer than `requestTimeoutMs`.
+    Timeout,
+    /// The server answered with an error status.
+    Server,
+    /// The server asked for credentials (401).
+    Unauthorized,
+    /// The server's answer made no sense as CouchDB's.
+    Protocol,
+    /// The server refused a change for good.
+    Rejected,
+    /// Local storage failed during the cycle.
+    #[serde(untagged)]
+    Local(ErrorCode),
+}
+
+impl IssueCode {
+    /// The code as JavaScript sees it, e.g. `network`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueCode::Network => "network",
+            IssueCode::Timeout => "timeout",
+            IssueCode::Server => "server",
+            IssueCode::Unauthorized => "unauthorized",
+            IssueCode::Protocol => "protocol",
+            IssueCode::Rejected => "rejected",
+            IssueCode::Local(code) => code.as_str(),
+        }
+    }
 }
 
 /// What one sync cycle did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct SyncReport {
     /// Changes the server accepted.
     pub pushed: u32,

@@ -10,7 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use super::{
     answers::{protocol_issue, server_issue, transport_issue},
     plan::{Applied, Plan, PushResult},
-    SyncConfig, SyncIssue, SyncReport,
+    IssueCode, SyncConfig, SyncIssue, SyncReport,
 };
 use crate::{
     http::{HttpRequest, HttpResponse, Method, TransportError},
@@ -217,7 +217,7 @@ impl SyncSession {
         self.report.conflicts += applied.conflicts;
         for (id, reason) in &applied.rejected {
             self.report.errors.push(SyncIssue {
-                code: "rejected".into(),
+                code: IssueCode::Rejected,
                 message: format!("{}: {}", reason.error, reason.reason),
                 id: Some(id.clone()),
                 status: reason.status,

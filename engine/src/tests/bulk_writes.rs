@@ -6,7 +6,6 @@ use futures::executor::block_on;
 use serde_json::json;
 
 use super::{device::Device, fake_server::FakeServer};
-use crate::error::EngineError;
 
 #[test]
 fn a_bulk_write_is_one_transaction_with_coalescing() {
@@ -25,7 +24,7 @@ fn a_bulk_write_is_one_transaction_with_coalescing() {
     // One bad document: nothing at all is written, and the error names it.
     let bad = vec![json!({"_id": "c"}), json!({"_id": 5})];
     let err = block_on(device.client.put_many(bad, &device.env)).expect_err("invalid");
-    assert_eq!(err.code(), "invalid_id");
+    assert_eq!(err.code().as_str(), "invalid_id");
     assert!(err.to_string().contains("document 1"), "{err}");
     assert_eq!(device.status("c"), None);
     assert_eq!(device.sync(&server).pushed, 3);
@@ -46,7 +45,7 @@ fn writes_grouped_in_one_transaction_fail_alone() {
     let results = block_on(device.client.put_each(docs, &device.env)).expect("group");
     let codes: Vec<Option<&str>> = results
         .iter()
-        .map(|r| r.as_ref().err().map(EngineError::code))
+        .map(|r| r.as_ref().err().map(|e| e.code().as_str()))
         .collect();
     assert_eq!(
         codes,

@@ -68,14 +68,22 @@ fn oversize_documents_are_refused_with_their_own_code() {
     let err = device
         .put(json!({"_id": "big", "text": "x".repeat(100)}))
         .expect_err("too large");
-    assert_eq!(err.code(), "document_too_large");
+    assert_eq!(err.code().as_str(), "document_too_large");
     assert_eq!(device.outbox_len(), 0);
     assert_eq!(
-        device.put(json!({"_id": 1})).expect_err("bad id").code(),
+        device
+            .put(json!({"_id": 1}))
+            .expect_err("bad id")
+            .code()
+            .as_str(),
         "invalid_id"
     );
     assert_eq!(
-        device.put(json!(null)).expect_err("bad doc").code(),
+        device
+            .put(json!(null))
+            .expect_err("bad doc")
+            .code()
+            .as_str(),
         "invalid_document"
     );
 }
@@ -102,7 +110,7 @@ fn invariant_2_a_pulled_page_and_its_checkpoint_land_together() {
     server.fault("_changes", Fault::Offline);
     let report = reader.sync(&server);
     assert_eq!(report.pulled, 2);
-    assert_eq!(report.errors[0].code, "network");
+    assert_eq!(report.errors[0].code.as_str(), "network");
     let checkpoint = block_on(
         reader
             .client
@@ -201,7 +209,7 @@ fn invariant_3_the_waiting_edit_keeps_the_document_pending() {
     server.fault("_bulk_docs", Fault::Offline);
     let run = device.client.sync(&transport, &device.env, false, |_| {});
     let (report, _) = block_on(run).expect("sync");
-    assert_eq!(report.errors[0].code, "network");
+    assert_eq!(report.errors[0].code.as_str(), "network");
     assert_eq!(device.status("car"), Some(DocStatus::Pending));
     assert_eq!(device.body("car"), Some(json!({"color": "green"})));
     device.sync(&server);
@@ -221,7 +229,7 @@ fn invariant_4_a_replay_after_a_lost_response_is_acknowledged_not_duplicated() {
         .expect("put");
     server.fault("_bulk_docs", Fault::DropResponse);
     let report = device.sync(&server);
-    assert_eq!(report.errors[0].code, "network");
+    assert_eq!(report.errors[0].code.as_str(), "network");
     assert_eq!(server.writes.get(), 2, "the server committed both");
     assert_eq!(device.outbox_len(), 2, "the client does not know yet");
     let report = device.sync(&server);
@@ -251,7 +259,7 @@ fn invariant_5_a_refused_write_is_parked_and_the_rest_flows() {
     let report = device.sync(&server);
     assert_eq!(report.pushed, 2);
     assert_eq!(report.errors.len(), 1);
-    assert_eq!(report.errors[0].code, "rejected");
+    assert_eq!(report.errors[0].code.as_str(), "rejected");
     assert_eq!(report.errors[0].id.as_deref(), Some("big"));
     let outbox = block_on(device.client.store().outbox(None, 10)).expect("outbox");
     assert_eq!(outbox.len(), 1, "kept, never dropped");
@@ -290,7 +298,7 @@ fn invariant_5_a_whole_batch_refused_is_split_to_find_the_culprit() {
         report
             .errors
             .iter()
-            .filter(|e| e.code == "rejected")
+            .filter(|e| e.code == crate::sync::IssueCode::Rejected)
             .count(),
         1
     );

@@ -70,7 +70,7 @@ fn an_edit_behind_a_replay_of_a_lost_push_is_the_one_the_server_keeps() {
     // The server takes v1; its answer is lost.
     device.put(json!({"_id": "d", "v": 1})).expect("put");
     server.fault("_bulk_docs", Fault::DropResponse);
-    assert_eq!(device.sync(&server).errors[0].code, "network");
+    assert_eq!(device.sync(&server).errors[0].code.as_str(), "network");
     // v2 coalesces into the unanswered message; while its push is on the wire
     // (a conflict with our own v1), v3 is queued behind it.
     device.put(json!({"_id": "d", "v": 2})).expect("put");
@@ -102,7 +102,7 @@ fn an_edit_behind_a_push_that_fails_again_goes_out_once_after_it() {
         edit: json!({"_id": "d", "v": 2}),
         done: Cell::new(false),
     };
-    assert_eq!(device.sync(&transport).errors[0].code, "network");
+    assert_eq!(device.sync(&transport).errors[0].code.as_str(), "network");
     assert_eq!(device.outbox_len(), 1, "v2 supersedes v1 in one message");
     let report = device.sync(&server);
     assert!(report.errors.is_empty(), "{report:?}");

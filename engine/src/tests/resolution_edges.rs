@@ -96,7 +96,7 @@ fn with_a_custom_resolver_conflicts_are_recorded_then_the_policy_applies() {
     b.sync(&server);
     assert_eq!(server.body("d"), Some(json!({"a": 1, "b": 1, "c": 1})));
     assert_eq!(
-        block_on(b.client.auto_resolve_recorded("d", &b.env)).map_err(|e| e.code()),
+        block_on(b.client.auto_resolve_recorded("d", &b.env)).map_err(|e| e.code().as_str()),
         Err("not_conflicted")
     );
 }

@@ -37,7 +37,7 @@ fn each_write_names_a_new_version_and_a_stale_one_is_refused() {
     assert_eq!(rev_of(&device, "a"), Some(second.clone()));
     // The first version is gone: a write based on it would lose `n: 2`.
     let stale = put(&device, json!({"_id": "a", "_rev": first, "n": 3})).expect_err("stale");
-    assert_eq!(stale.code(), "conflict");
+    assert_eq!(stale.code().as_str(), "conflict");
     assert_eq!(
         stale,
         EngineError::Conflict {
@@ -57,7 +57,7 @@ fn a_put_without_rev_replaces_a_document_only_under_last_writer_wins() {
     let strict = Device::new();
     put(&strict, json!({"_id": "a", "n": 1})).expect("create");
     let refused = put(&strict, json!({"_id": "a", "n": 2})).expect_err("no _rev");
-    assert_eq!(refused.code(), "conflict");
+    assert_eq!(refused.code().as_str(), "conflict");
     assert!(refused.to_string().contains("lastWriteWins"), "{refused}");
     assert_eq!(strict.body("a"), Some(json!({"n": 1})));
     // A deleted document is recreated without naming its tombstone.
@@ -71,14 +71,14 @@ fn a_put_without_rev_replaces_a_document_only_under_last_writer_wins() {
     assert_eq!(loose.body("a"), Some(json!({"n": 2})));
     // A named `_rev` is checked either way.
     let stale = put(&loose, json!({"_id": "a", "_rev": "1-abc", "n": 3})).expect_err("stale");
-    assert_eq!(stale.code(), "conflict");
+    assert_eq!(stale.code().as_str(), "conflict");
 }
 
 #[test]
 fn a_rev_for_a_document_that_does_not_exist_is_a_conflict() {
     let device = Device::new();
     let err = put(&device, json!({"_id": "ghost", "_rev": "1-abc"})).expect_err("absent");
-    assert_eq!(err.code(), "conflict");
+    assert_eq!(err.code().as_str(), "conflict");
     assert_eq!(device.status("ghost"), None);
     assert_eq!(device.outbox_len(), 0);
 }
@@ -95,7 +95,7 @@ fn a_malformed_rev_is_refused_before_anything_is_read() {
         json!({"r": 1}),
     ] {
         let err = put(&device, json!({"_id": "a", "_rev": bad, "n": 2})).expect_err("malformed");
-        assert_eq!(err.code(), "invalid_rev", "{bad}");
+        assert_eq!(err.code().as_str(), "invalid_rev", "{bad}");
     }
     // `_rev: null` names no revision.
     let err = put(&device, json!({"_id": "b", "_rev": null})).map(|_| ());
@@ -115,7 +115,10 @@ fn two_tabs_cannot_overwrite_each_others_edit_unseen() {
     // Both tabs read the same version; the first to save wins.
     block_on(one.put(json!({"_id": "doc", "_rev": read, "title": "one"}), &env)).expect("one");
     let lost = block_on(two.put(json!({"_id": "doc", "_rev": read, "title": "two"}), &env));
-    assert_eq!(lost.map(|_| ()).map_err(|e| e.code()), Err("conflict"));
+    assert_eq!(
+        lost.map(|_| ()).map_err(|e| e.code().as_str()),
+        Err("conflict")
+    );
     let stored = block_on(two.get("doc")).expect("get").expect("stored");
     assert_eq!(stored.local.get("title"), Some(&json!("one")));
 }
@@ -142,7 +145,7 @@ fn the_version_a_push_landed_stays_writable_until_something_else_changes_it() {
     assert_eq!(a.body("a"), Some(json!({"n": 3})));
     for stale in [local, edited, server_rev] {
         let err = put(&a, json!({"_id": "a", "_rev": stale, "n": 4})).expect_err("stale");
-        assert_eq!(err.code(), "conflict");
+        assert_eq!(err.code().as_str(), "conflict");
     }
     let current = rev_of(&a, "a").expect("rev");
     assert_eq!(
@@ -161,7 +164,7 @@ fn a_bulk_write_with_one_stale_rev_writes_nothing_and_a_group_fails_it_alone() {
         json!({"_id": "a", "_rev": "1-0000", "n": 2}),
     ];
     let err = block_on(device.client.put_many(docs.clone(), &device.env)).expect_err("bulk");
-    assert_eq!(err.code(), "conflict");
+    assert_eq!(err.code().as_str(), "conflict");
     assert_eq!(
         device.status("b"),
         None,
@@ -170,7 +173,7 @@ fn a_bulk_write_with_one_stale_rev_writes_nothing_and_a_group_fails_it_alone() {
     let results = block_on(device.client.put_each(docs, &device.env)).expect("group");
     let codes: Vec<Option<&str>> = results
         .iter()
-        .map(|r| r.as_ref().err().map(EngineError::code))
+        .map(|r| r.as_ref().err().map(|e| e.code().as_str()))
         .collect();
     assert_eq!(codes, [None, Some("conflict")]);
     assert_eq!(device.body("b"), Some(json!({"n": 1})));
@@ -187,18 +190,18 @@ fn a_delete_naming_a_rev_deletes_only_that_version() {
     let second = put(&device, json!({"_id": "a", "_rev": first, "n": 2})).expect("update");
     let delete = |rev: &str| block_on(device.client.delete("a", Some(rev), &device.env));
     assert_eq!(
-        delete(&first).map(|_| ()).map_err(|e| e.code()),
+        delete(&first).map(|_| ()).map_err(|e| e.code().as_str()),
         Err("conflict")
     );
     assert_eq!(
-        delete("nope").map(|_| ()).map_err(|e| e.code()),
+        delete("nope").map(|_| ()).map_err(|e| e.code().as_str()),
         Err("invalid_rev")
     );
     assert_eq!(device.body("a"), Some(json!({"n": 2})), "nothing deleted");
     delete(&second).expect("current version");
     assert_eq!(device.body("a"), None);
     assert_eq!(
-        delete(&second).map(|_| ()).map_err(|e| e.code()),
+        delete(&second).map(|_| ()).map_err(|e| e.code().as_str()),
         Err("not_found")
     );
 }
@@ -230,6 +233,6 @@ fn a_record_from_before_local_revisions_stays_writable() {
     assert_eq!(rev_of(&device, "old"), Some(rev.clone()));
     // From then on it has a `_rev`, and a write must name it.
     let err = put(&device, json!({"_id": "old", "n": 3})).expect_err("now named");
-    assert_eq!(err.code(), "conflict");
+    assert_eq!(err.code().as_str(), "conflict");
     put(&device, json!({"_id": "old", "_rev": rev, "n": 3})).expect("named");
 }

@@ -127,7 +127,8 @@ fn deletes_travel_as_tombstones() {
     assert_eq!(
         block_on(b.client.delete("photo", None, &b.env))
             .expect_err("gone")
-            .code(),
+            .code()
+            .as_str(),
         "not_found"
     );
 }
@@ -157,7 +158,7 @@ fn a_pulled_change_over_unpushed_edits_is_a_conflict() {
     // making the push fail.
     server.fault("_bulk_docs", super::fake_server::Fault::Status(503));
     let report = b.sync(&server);
-    assert_eq!(report.errors[0].code, "server");
+    assert_eq!(report.errors[0].code.as_str(), "server");
     assert_eq!(report.conflicts, 0, "the failed cycle stops before pulling");
     let report = b.sync(&server);
     assert_eq!(report.conflicts, 1);
@@ -229,7 +230,7 @@ fn an_unreachable_remote_is_checked_again_and_created_once_reachable() {
     server.fault("", Fault::Offline);
     let run = a.client.sync(&server, &a.env, false, |_| {});
     let (report, remote_ready) = block_on(run).expect("sync");
-    assert_eq!(report.errors[0].code, "network");
+    assert_eq!(report.errors[0].code.as_str(), "network");
     assert!(!remote_ready, "the database was never seen");
     let run = a.client.sync(&server, &a.env, remote_ready, |_| {});
     let (report, remote_ready) = block_on(run).expect("sync");

@@ -220,7 +220,7 @@ fn a_push_whose_tab_died_is_recognised_after_a_new_edit() {
     // The server commits, the answer never comes back: the tab died.
     server.fault("_bulk_docs", Fault::DropResponse);
     let report = dead.sync(&server);
-    assert_eq!(report.errors[0].code, "network");
+    assert_eq!(report.errors[0].code.as_str(), "network");
     // A tab takes over, re-queues what was in flight, and the user edits the
     // document before the replay.
     let heir = Tab::over(&store);
