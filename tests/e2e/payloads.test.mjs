@@ -4,10 +4,13 @@
 // compiled with `tsc --strict --exactOptionalPropertyTypes`. A member the
 // typings lack (an excess property), a missing one or a wrong type fails the
 // compile. A drifted copy of the same payloads must fail it, so the check bites.
+// The payloads' declarations are generated from their Rust types; the options
+// `open()` and `all()` take are declared by hand, so a second test checks
+// those declarations name exactly the options each accepts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sdkPage, root } from './harness.mjs';
@@ -202,4 +205,35 @@ test('real payloads of every result and event match the package typings, and a d
   const bad = await compile(typedSource(drifted));
   assert.notEqual(bad.code, 0, 'drifted payloads must not compile');
   for (const word of ['"retryAfter"', '"in-flight"', '"seq"']) assert.ok(bad.output.includes(word), `tsc names ${word}:\n${bad.output}`);
+});
+
+/** The members an interface of the package's `tidesync.d.ts` declares. */
+function declaredMembers(name) {
+  const typings = readFileSync(join(root, 'pkg', 'tidesync.d.ts'), 'utf8');
+  const body = typings.match(new RegExp(`export interface ${name} \\{\\n([\\s\\S]*?)\\n\\}`))?.[1] ?? '';
+  return [...body.matchAll(/^\s+(\w+)\??:/gm)].map((m) => m[1]).sort();
+}
+
+test('the options the typings declare are exactly those open() and all() accept', async () => {
+  const context = await browser.newContext();
+  const page = await sdkPage(context, proxy.url);
+  // Each refuses an unknown option with the list of those it knows.
+  const known = await page.evaluate(async (name) => {
+    const { Tidesync } = window.tidesync;
+    const listed = (e) => e.message.split('known: ')[1].split(', ');
+    const out = {};
+    try { await Tidesync.open({ name, notAnOption: 1 }); } catch (e) { out.open = [e.code, listed(e)]; }
+    const db = await Tidesync.open({ name, live: false });
+    try { await db.all({ notAnOption: 1 }); } catch (e) { out.all = [e.code, listed(e)]; }
+    await db.close();
+    return out;
+  }, fresh('options'));
+  await context.close();
+  for (const [method, type] of [['open', 'OpenOptions'], ['all', 'AllOptions']]) {
+    const [code, names] = known[method];
+    assert.equal(code, 'invalid_options');
+    const declared = declaredMembers(type);
+    assert.ok(declared.length > 5, `${type} members found in the typings: ${declared}`);
+    assert.deepEqual([...names].sort(), declared, `${method}() accepts what ${type} declares`);
+  }
 });
