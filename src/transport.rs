@@ -30,6 +30,9 @@ pub struct FetchTransport {
     timeout_ms: u32,
     /// The controller of the request in the air, so closing can abort it.
     current: RefCell<Option<AbortController>>,
+    /// The id this client gives on `_changes` requests, to a server that
+    /// lists who syncs (its welcome names the `sessions` feature).
+    client: RefCell<Option<String>>,
 }
 
 impl FetchTransport {
@@ -41,7 +44,15 @@ impl FetchTransport {
             enabled: Cell::new(true),
             timeout_ms,
             current: RefCell::new(None),
+            client: RefCell::new(None),
         }
+    }
+
+    /// Names this client on its `_changes` requests from now on (a
+    /// `client_id` parameter, which keeps a cross-origin `GET` free of a
+    /// CORS preflight).
+    pub fn name_client(&self, id: String) {
+        *self.client.borrow_mut() = Some(id);
     }
 
     /// Aborts the request in the air and fails every later one, for a
@@ -96,7 +107,13 @@ impl FetchTransport {
             url.push('/');
             url.push_str(&request.path);
         }
-        for (i, (key, value)) in request.query.iter().enumerate() {
+        let client = self.client.borrow();
+        let named = client
+            .as_deref()
+            .filter(|_| request.path == "_changes")
+            .map(|id| ("client_id", id));
+        let query = request.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        for (i, (key, value)) in query.chain(named).enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(&String::from(js_sys::encode_uri_component(key)));
             url.push('=');

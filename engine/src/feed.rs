@@ -19,5 +19,5 @@ mod offer;
 mod reader;
 
 pub use ladder::{FeedConfig, FeedLadder, FeedOutcome, FeedTransport};
-pub use offer::best_offered;
+pub use offer::{best_offered, offers};
 pub use reader::{FeedEvent, FeedReader};

@@ -11,6 +11,10 @@ pub const DEFAULT_MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 /// Attachments are held in memory while they are written, so they are capped.
 pub const DEFAULT_MAX_ATTACHMENT_BYTES: usize = 32 * 1024 * 1024;
 
+/// Live feeds a server holds by default: room for a few thousand open apps
+/// on one machine.
+pub const DEFAULT_MAX_LIVE_FEEDS: usize = 4096;
+
 /// The reference server of tidesync: a CouchDB 3.x compatible subset on SQLite.
 ///
 /// Every flag has a default that suits local development, so running the
@@ -61,6 +65,12 @@ pub struct Config {
     #[arg(long, default_value = "info")]
     pub log_level: String,
 
+    /// Most waiting `_changes` feeds (longpoll, continuous, eventsource) held
+    /// at once; past it a feed is refused with 503 too_many_live_feeds and
+    /// the client polls instead. Each holds a connection and a task.
+    #[arg(long, default_value_t = DEFAULT_MAX_LIVE_FEEDS)]
+    pub max_live_feeds: usize,
+
     /// File to write the bound port into once listening, for scripts using --port 0.
     #[arg(long, value_name = "PATH")]
     pub port_file: Option<PathBuf>,
@@ -81,6 +91,7 @@ impl Config {
             static_dir: PathBuf::from("www-demo"),
             pkg_dir: PathBuf::from("pkg"),
             log_level: "info".to_owned(),
+            max_live_feeds: DEFAULT_MAX_LIVE_FEEDS,
             port_file: None,
         }
     }

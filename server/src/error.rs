@@ -18,6 +18,10 @@ use crate::store::StoreError;
 /// The reason CouchDB gives for a missing database.
 pub const NO_DB: &str = "Database does not exist.";
 
+/// Seconds a client refused a live feed is asked to wait before trying one
+/// again (it polls meanwhile).
+const LIVE_FEED_RETRY_SECS: &str = "30";
+
 /// An error answered to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -63,6 +67,11 @@ pub enum ApiError {
     /// 415 `bad_content_type`.
     #[error("{0}")]
     BadContentType(String),
+    /// 503 `too_many_live_feeds`: the server holds `--max-live-feeds` waiting
+    /// `_changes` feeds already; the client should poll (`Retry-After` says
+    /// when to try a live feed again).
+    #[error("the server holds {0} live feeds, its most; poll instead")]
+    TooManyLiveFeeds(usize),
     /// 500: storage failed; the details go to the log, not the client.
     #[error("{0}")]
     Internal(String),
@@ -115,6 +124,7 @@ impl ApiError {
             | ApiError::AttachmentTooLarge(_)
             | ApiError::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BadContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyLiveFeeds(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -136,6 +146,7 @@ impl ApiError {
             ApiError::AttachmentTooLarge(_) => "attachment_too_large",
             ApiError::RequestTooLarge => "too_large",
             ApiError::BadContentType(_) => "bad_content_type",
+            ApiError::TooManyLiveFeeds(_) => "too_many_live_feeds",
             ApiError::Internal(_) => "internal_server_error",
         }
     }
@@ -156,6 +167,12 @@ impl IntoResponse for ApiError {
             if let Ok(value) = HeaderValue::from_str(allowed) {
                 response.headers_mut().insert(header::ALLOW, value);
             }
+        }
+        if let ApiError::TooManyLiveFeeds(_) = &self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(LIVE_FEED_RETRY_SECS),
+            );
         }
         if self.status() == StatusCode::PAYLOAD_TOO_LARGE {
             // The rest of an oversized body may still be in flight: tell the

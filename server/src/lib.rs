@@ -13,6 +13,7 @@ pub mod edit;
 pub mod error;
 pub mod notify;
 pub mod routes;
+pub mod sessions;
 pub mod state;
 pub mod store;
 
@@ -40,6 +41,7 @@ use crate::{
     cors::CorsPolicy,
     notify::Notifier,
     routes::statics::StaticDirs,
+    sessions::Sessions,
     store::{Store, StoreError},
 };
 
@@ -97,6 +99,7 @@ impl Server {
                 pkg: config.pkg_dir.clone(),
             }),
             shutdown,
+            sessions: Sessions::new(config.max_live_feeds),
         };
         let app = router(state, CorsPolicy::new(&config.cors_origins));
         let requested = SocketAddr::new(config.bind, config.port);

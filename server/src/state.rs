@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::{config::Limits, routes::statics::StaticDirs, store::Store};
+use crate::{config::Limits, routes::statics::StaticDirs, sessions::Sessions, store::Store};
 
 /// Shared by all handlers; cheap to clone.
 #[derive(Clone)]
@@ -18,4 +18,6 @@ pub struct AppState {
     /// Turns true when the server begins shutting down, so that long-lived
     /// `_changes` feeds end and graceful shutdown does not wait on them.
     pub shutdown: watch::Receiver<bool>,
+    /// The clients syncing now, and the cap on live feeds.
+    pub sessions: Sessions,
 }

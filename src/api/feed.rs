@@ -14,9 +14,10 @@ use js_sys::{Object, Promise, Reflect};
 use tidesync_engine::{
     client::Environment,
     feed::{
-        best_offered, FeedConfig, FeedEvent, FeedLadder, FeedOutcome, FeedReader, FeedTransport,
+        best_offered, offers, FeedConfig, FeedEvent, FeedLadder, FeedOutcome, FeedReader,
+        FeedTransport,
     },
-    protocol::wire::Seq,
+    protocol::wire::{features, Seq},
     store::{LocalStore, META_CHECKPOINT},
 };
 use wasm_bindgen::{closure::Closure, prelude::*};
@@ -187,6 +188,11 @@ async fn negotiate(inner: &Rc<Inner>) {
             .ladder
             .borrow_mut()
             .offered(best_offered(&text));
+        if offers(&text, features::SESSIONS) {
+            if let Some(transport) = &inner.transport {
+                transport.name_client(BrowserEnv.new_id());
+            }
+        }
     }
 }
 

@@ -8,7 +8,8 @@
 // `{ done, close }`: `done` resolves to `{ outcome, status?, message? }` with
 // `outcome` one of `ended` (the server closed it in order), `stalled`
 // (`silent` when not a byte ever came),
-// `refused` (a 4xx the feed kind may cause), `failed` (or by `fail`, for an
+// `refused` (a 4xx the feed kind may cause, or a 503: a server at its cap of
+// live feeds asks the client to poll), `failed` (or by `fail`, for an
 // unreadable feed) or `closed` (by `close`).
 export function openFeed(url, headers, stallMs, lifetimeMs, onText) {
   const controller = new AbortController();
@@ -31,7 +32,7 @@ export function openFeed(url, headers, stallMs, lifetimeMs, onText) {
       const response = await fetch(url, { headers, signal: controller.signal, cache: "no-store" });
       if (!response.ok || !response.body) {
         await response.body?.cancel().catch(() => {});
-        const refused = [400, 405, 406, 415, 501].includes(response.status);
+        const refused = [400, 405, 406, 415, 501, 503].includes(response.status);
         return { outcome: refused ? "refused" : "failed", status: response.status };
       }
       const reader = response.body.getReader();

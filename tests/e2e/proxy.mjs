@@ -66,7 +66,7 @@ export async function startProxy(target) {
   // cannot be buffered); `stall` sends one heartbeat and then nothing,
   // `silent` (a server or proxy buffering the stream) not even that, and
   // `drop-request` and `status` act as on any request.
-  async function stream(req, res, body, rule) {
+  async function stream(req, res, body, rule, entry) {
     if (rule?.action === 'drop-request') { req.socket.destroy(); return; }
     if (rule?.action === 'status') { res.writeHead(rule.status, { 'content-type': 'application/json' }).end('{"error":"unavailable"}'); return; }
     if (rule?.action === 'delay') await new Promise((r) => setTimeout(r, rule.delayMs));
@@ -77,6 +77,7 @@ export async function startProxy(target) {
       return;
     }
     const out = upstreamRequest(req, (answer) => {
+      entry.status = answer.statusCode;
       res.writeHead(answer.statusCode, answer.headers);
       res.flushHeaders();
       answer.pipe(res);
@@ -106,7 +107,7 @@ export async function startProxy(target) {
       try { entry.ids = JSON.parse(body.toString()).docs.map((d) => d._id); } catch { entry.ids = []; }
     }
     log.push(entry);
-    if (live) return stream(req, res, body, rule);
+    if (live) return stream(req, res, body, rule, entry);
     try {
       if (rule?.action === 'drop-request') { req.socket.destroy(); return; }
       if (rule?.action === 'status') {

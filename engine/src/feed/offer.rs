@@ -29,6 +29,12 @@ pub fn best_offered(welcome: &str) -> FeedTransport {
     }
 }
 
+/// True when the server's welcome lists `feature` (one of
+/// [`features`]); an unreadable welcome lists none.
+pub fn offers(welcome: &str, feature: &str) -> bool {
+    serde_json::from_str::<Welcome>(welcome).is_ok_and(|w| w.features.iter().any(|f| f == feature))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +49,10 @@ mod tests {
         assert_eq!(best_offered(own), FeedTransport::Stream);
         assert_eq!(best_offered(pouch), FeedTransport::Longpoll);
         assert_eq!(best_offered("<html>"), FeedTransport::Longpoll);
+        assert!(offers(own, features::CHANGES_LONGPOLL));
+        assert!(!offers(own, features::SESSIONS));
+        assert!(!offers(couch, features::SESSIONS));
+        assert!(!offers("<html>", features::SESSIONS));
         let mut ladder = FeedLadder::new(FeedConfig {
             step_up_base_ms: 1_000.0,
             step_up_cap_ms: 4_000.0,

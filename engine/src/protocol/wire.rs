@@ -289,6 +289,10 @@ pub mod features {
     pub const DOC_IDS_FILTER: &str = "changes-doc-ids-filter";
     /// `_local/` documents, kept out of `_changes` and `_all_docs` (for checkpoints).
     pub const LOCAL_DOCS: &str = "local-docs";
+    /// The server lists who syncs (`GET /_active_tasks`) from the
+    /// `client_id` parameter of `_changes` requests, and caps live feeds
+    /// (503 `too_many_live_feeds` past the cap).
+    pub const SESSIONS: &str = "sessions";
 }
 
 /// One member of a document's `_attachments` object.

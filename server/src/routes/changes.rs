@@ -21,6 +21,7 @@ use super::{
 };
 use crate::{
     error::ApiError,
+    sessions::CLIENT_PARAM,
     store::{ChangesQuery, ReadOptions},
 };
 
@@ -38,6 +39,18 @@ pub enum FeedKind {
     Continuous,
     /// Server-sent events, until the timeout.
     EventSource,
+}
+
+impl FeedKind {
+    /// The `feed` parameter that asks for it (`live` reads as `continuous`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FeedKind::Normal => "normal",
+            FeedKind::Longpoll => "longpoll",
+            FeedKind::Continuous => "continuous",
+            FeedKind::EventSource => "eventsource",
+        }
+    }
 }
 
 /// `since` before it is resolved against the database.
@@ -79,6 +92,14 @@ pub async fn post(
             .transpose()?
     };
     handle(state, db, &query, doc_ids).await
+}
+
+/// The id a client gave itself (`client_id`), when it is a short printable
+/// token; anything else counts as none.
+fn client_id(query: &QueryParams) -> Option<String> {
+    let id = query.get(CLIENT_PARAM)?;
+    let fits = !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic());
+    fits.then(|| id.to_owned())
 }
 
 async fn handle(
@@ -131,7 +152,11 @@ async fn handle(
         doc_ids,
     };
 
+    let client = client_id(query);
     if kind == FeedKind::Normal || changes_query.descending {
+        if let Some(client) = client {
+            state.sessions.polled(client, &db);
+        }
         let page = state.store.changes(&db, changes_query).await?;
         return Ok(Json(ChangesResponse {
             results: page.rows,
@@ -140,6 +165,7 @@ async fn handle(
         })
         .into_response());
     }
+    let session = state.sessions.open_live(client, &db, kind.name())?;
     let plan = FeedPlan {
         db,
         query: changes_query,
@@ -147,7 +173,7 @@ async fn handle(
         heartbeat,
         timeout,
     };
-    Ok(feed::respond(state, plan))
+    Ok(feed::respond(state, plan, session))
 }
 
 fn feed_kind(query: &QueryParams) -> Result<FeedKind, ApiError> {

@@ -29,7 +29,7 @@ use tokio::{
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{changes::FeedKind, AppState};
-use crate::store::ChangesQuery;
+use crate::{sessions::LiveSession, store::ChangesQuery};
 
 /// How many framed chunks may wait for a slow client.
 const BUFFERED_CHUNKS: usize = 16;
@@ -49,14 +49,15 @@ pub struct FeedPlan {
     pub timeout: Option<Duration>,
 }
 
-/// Starts the feed task and returns the streaming response.
-pub fn respond(state: AppState, plan: FeedPlan) -> Response {
+/// Starts the feed task and returns the streaming response; the task holds
+/// the client's live `session` until it ends.
+pub fn respond(state: AppState, plan: FeedPlan, session: LiveSession) -> Response {
     let content_type = match plan.kind {
         FeedKind::EventSource => "text/event-stream",
         _ => "application/json",
     };
     let (tx, rx) = mpsc::channel::<Bytes>(BUFFERED_CHUNKS);
-    tokio::spawn(run(state, plan, tx));
+    tokio::spawn(run(state, plan, tx, session));
     let body = Body::from_stream(ReceiverStream::new(rx).map(Ok::<Bytes, Infallible>));
     (
         [
@@ -78,7 +79,7 @@ enum Wake {
     Gone,
 }
 
-async fn run(state: AppState, plan: FeedPlan, tx: mpsc::Sender<Bytes>) {
+async fn run(state: AppState, plan: FeedPlan, tx: mpsc::Sender<Bytes>, session: LiveSession) {
     let mut commits = state.store.notifier().subscribe(&plan.db);
     let mut shutdown = state.shutdown.clone();
     let mut since = plan.query.since;
@@ -117,11 +118,12 @@ async fn run(state: AppState, plan: FeedPlan, tx: mpsc::Sender<Bytes>) {
                     return;
                 }
             }
+            session.touch();
         }
         if plan.query.limit.is_some_and(|limit| sent >= limit) {
             break;
         }
-        match wait(&plan, &mut commits, &mut shutdown, &tx, deadline).await {
+        match wait(&plan, &mut commits, &mut shutdown, &tx, deadline, &session).await {
             Wake::Commit => continue,
             Wake::End => break,
             Wake::Gone => return,
@@ -150,6 +152,7 @@ async fn wait(
     shutdown: &mut watch::Receiver<bool>,
     tx: &mpsc::Sender<Bytes>,
     deadline: Option<Instant>,
+    session: &LiveSession,
 ) -> Wake {
     loop {
         if *shutdown.borrow() {
@@ -165,6 +168,7 @@ async fn wait(
                 if tx.send(heartbeat_chunk(plan.kind)).await.is_err() {
                     return Wake::Gone;
                 }
+                session.touch();
             }
             _ = tokio::time::sleep_until(sleep_until), if deadline.is_some() => return Wake::End,
             stopped = shutdown.changed() => {

@@ -46,6 +46,7 @@ pub fn router(state: AppState, cors_policy: CorsPolicy) -> Router {
         .route("/_up", get(server::up))
         .route("/_all_dbs", get(server::all_dbs))
         .route("/_uuids", get(server::uuids))
+        .route("/_active_tasks", get(server::active_tasks))
         .route("/_demo", get(statics::redirect))
         .route("/_demo/", get(statics::index))
         .route("/_demo/{*path}", get(statics::file))

@@ -1,4 +1,5 @@
-//! Server-level endpoints: `GET /`, `GET /_up`, `GET /_all_dbs`, `GET /_uuids`.
+//! Server-level endpoints: `GET /`, `GET /_up`, `GET /_all_dbs`, `GET /_uuids`,
+//! `GET /_active_tasks`.
 
 use axum::{
     extract::State,
@@ -9,7 +10,7 @@ use axum::{
 use tidesync_engine::protocol::wire::{features, Uuids, Vendor, Welcome};
 
 use super::{extract::QueryParams, AppState};
-use crate::{edit::new_uuid, error::ApiError};
+use crate::{edit::new_uuid, error::ApiError, sessions::SessionInfo};
 
 /// What this server offers beyond plain CouchDB reads and writes, listed in
 /// `GET /` so clients can choose transports without probing.
@@ -22,6 +23,7 @@ pub const FEATURES: &[&str] = &[
     features::DETERMINISTIC_REVS,
     features::DOC_IDS_FILTER,
     features::LOCAL_DOCS,
+    features::SESSIONS,
 ];
 
 /// The most uuids one `GET /_uuids` hands out (CouchDB's default `max_count`).
@@ -37,6 +39,14 @@ pub async fn welcome() -> Json<Welcome> {
         }),
         features: FEATURES.iter().map(|f| (*f).to_owned()).collect(),
     })
+}
+
+/// `GET /_active_tasks`: the clients syncing now, one CouchDB-style task
+/// each (`type: "tidesync_sync"`, with `database`, `client`, `transport`,
+/// `started_on` and `updated_on`). Open to any caller until the server has
+/// admins (it shows database names and client ids, nothing of the data).
+pub async fn active_tasks(State(state): State<AppState>) -> Json<Vec<SessionInfo>> {
+    Json(state.sessions.list())
 }
 
 /// `GET /_up`: a health check for scripts and load balancers.
