@@ -3,8 +3,8 @@
 // through every benchmark, prints the table and writes JSON and markdown to
 // bench-results/. Exits non-zero when any benchmark failed; targets never fail it.
 //
-//   node bench/run.mjs [--n 10000] [--runs 5] [--pull-n 100000] [--timeout 600] [--smoke]
-//                      [--only writes,reads.all,replay,pull,memory,size]  (benchmark ids or their prefixes)
+//   node bench/run.mjs [--n 10000] [--runs 5] [--pull-n 100000] [--fanout-clients 1000] [--timeout 600] [--smoke]
+//                      [--only writes,reads.all,replay,pull,memory,fanout,size]  (benchmark ids or their prefixes)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ import { startTidesync, startPouchServer, startStatic } from './lib/servers.mjs'
 import { timedBenchmarks } from './lib/suite.mjs';
 import { authorize } from './lib/couch.mjs';
 import { memoryBenchmark } from './lib/memory.mjs';
+import { fanoutBenchmark } from './lib/fanout.mjs';
 import { sizeBenchmark } from './lib/size.mjs';
 import { machine } from './lib/machine.mjs';
 import { textReport, markdownReport } from './lib/report.mjs';
@@ -22,6 +23,7 @@ const { values: flags } = parseArgs({
     n: { type: 'string', default: '10000' },
     runs: { type: 'string', default: '5' },
     'pull-n': { type: 'string', default: '100000' },
+    'fanout-clients': { type: 'string', default: '1000' },
     timeout: { type: 'string', default: '600' },
     smoke: { type: 'boolean', default: false },
     only: { type: 'string' },
@@ -36,6 +38,7 @@ const config = flags.smoke
   ? { n: 50, runs: 1, pullN: 200, timeoutMs: 60_000, smoke: true }
   : { n: int('n', flags.n), runs: int('runs', flags.runs), pullN: int('pull-n', flags['pull-n']),
     timeoutMs: int('timeout', flags.timeout) * 1000, smoke: false };
+config.fanoutClients = int('fanout-clients', flags['fanout-clients']);
 // `--only a,b`: just the benchmarks whose id is or starts with one of these.
 const only = flags.only ? flags.only.split(',').filter(Boolean) : null;
 config.wants = (id) => !only || only.some((prefix) => id.startsWith(prefix));
@@ -78,11 +81,12 @@ try {
   }
   results.push(...await timedBenchmarks(ctx));
   if (config.wants('memory')) results.push(await memoryBenchmark(ctx));
+  if (config.wants('fanout')) results.push(await fanoutBenchmark(ctx, startTidesync));
 
   const data = {
     date: new Date().toISOString(),
     machine: machine(browser.version()),
-    config: { n: config.n, runs: config.runs, pullN: config.pullN, smoke: config.smoke,
+    config: { n: config.n, runs: config.runs, pullN: config.pullN, fanoutClients: config.fanoutClients, smoke: config.smoke,
       tidesync: 'defaults: batchSize 500, pullPageSize 1000; live: false for sync benchmarks',
       pouchdb: 'pouchdb 9 browser bundle, idb adapter, replicate batch_size 100 (default)' },
     results,

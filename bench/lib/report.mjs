@@ -104,6 +104,19 @@ function sizeRows(s) {
 }
 const SIZE_HEAD = ['package', 'raw', 'gzip -9', 'gzip vs baseline'];
 
+// Fan-out: each change's deliveries by transport, then until the last client
+// had it, then the server's memory.
+function fanoutRows(f) {
+  if (f.error) return [['FAILED', f.error, '', '', '']];
+  const perClient = (f.connectedBytes - f.idleBytes) / f.clients;
+  return [
+    ...f.transports.map((t) => [`delivery to ${t.transport} clients`, String(t.clients), ms(t.p50), ms(t.p99), '']),
+    ['until every client had a change', String(f.clients), ms(f.allDelivered.p50), '', ms(f.allDelivered.max)],
+    ['server resident memory, idle → connected', '', '', '', `${bytes(f.idleBytes)} → ${bytes(f.connectedBytes)} (${bytes(perClient)} per client)`],
+  ];
+}
+const FANOUT_HEAD = ['fan-out', 'clients', 'p50 ms', 'p99 ms', 'max / memory'];
+
 // Columns of numbers (or `baseline`) align right, words left.
 function rightAligned(head, rows) {
   const numeric = (v) => /^[\d.,]+( ms| kB| MiB|×)?$|^baseline$|^$/.test(String(v ?? ''));
@@ -126,7 +139,7 @@ function mdTable(head, rows) {
 
 function sections(data) {
   const out = [];
-  for (const b of data.results.filter((r) => r.contenders || (r.error && r.id !== 'memory' && r.id !== 'size'))) {
+  for (const b of data.results.filter((r) => r.contenders || (r.error && !['memory', 'size', 'fanout'].includes(r.id)))) {
     if (b.latency) {
       out.push({ title: `${b.title} (median of ${data.config.runs} runs)`, head: LATENCY_HEAD, rows: latencyRows(b) });
       continue;
@@ -136,6 +149,8 @@ function sections(data) {
   }
   const m = find(data.results, 'memory');
   if (m) out.push({ title: `${m.title}${m.error ? '' : `: ${ms(m.ms)} ms, ${m.samples} samples`}`, head: MEMORY_HEAD, rows: memoryRows(m) });
+  const f = find(data.results, 'fanout');
+  if (f) out.push({ title: `${f.title}${f.error ? '' : `: every write PUT on the server, until each client's feed carried it; connected in ${ms(f.connectMs)} ms`}`, head: FANOUT_HEAD, rows: fanoutRows(f) });
   const s = find(data.results, 'size');
   if (s) out.push({ title: 'size', head: SIZE_HEAD, rows: sizeRows(s) });
   const t = targets(data.results);

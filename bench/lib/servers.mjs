@@ -35,13 +35,16 @@ function stopper(child, dir) {
   };
 }
 
-/** The tidesync reference server on a free port with a throw-away data folder. */
-export async function startTidesync() {
+/**
+ * The tidesync reference server on a free port with a throw-away data folder
+ * (`extraArgs`: more flags); `pid` is its process, for memory readings.
+ */
+export async function startTidesync(extraArgs = []) {
   if (!existsSync(serverBin)) throw new Error(`${serverBin} missing: cargo build -p tidesync-server --profile server`);
   const dir = mkdtempSync(join(tmpdir(), 'tidesync-bench-'));
   const portFile = join(dir, 'port');
   const child = spawn(serverBin, ['--port', '0', '--port-file', portFile, '--data-dir', join(dir, 'db'),
-    '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    '--log-level', 'warn', ...extraArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
   let port = '';
   for (let i = 0; i < 200 && !port; i++) {
     if (existsSync(portFile)) port = readFileSync(portFile, 'utf8').trim();
@@ -49,7 +52,7 @@ export async function startTidesync() {
   }
   const stop = stopper(child, dir);
   if (!port) { await stop(); throw new Error('tidesync-server did not start'); }
-  return { url: `http://127.0.0.1:${port}`, stop };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop };
 }
 
 /** pouchdb-server from npm, in memory (memdown), with CORS for any origin. */
