@@ -3,7 +3,7 @@
 // tidesync-server --profile server`), connects the live clients and prints
 // the delivery latencies and the server's memory as JSON.
 //
-//   node bench/load.mjs [--clients 1000] [--changes 20]
+//   node --experimental-websocket bench/load.mjs [--clients 1000] [--changes 20]
 import { parseArgs } from 'node:util';
 import { fanout, MAX_CLIENTS } from './lib/fanout.mjs';
 import { startTidesync } from './lib/servers.mjs';

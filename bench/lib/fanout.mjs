@@ -1,6 +1,6 @@
 // The fan-out load tool: many live clients on one database of the reference
-// server, each holding a `_changes` feed (half `eventsource`, half
-// `continuous`, the two streamed feeds the server serves), and changes
+// server, each holding a live feed (a third each: an `eventsource` feed, a
+// `continuous` feed, and the database's WebSocket), and changes
 // written one at a time; for each change, how long until each client had it
 // (every delivery, and until the last client had it), and the server's
 // resident memory idle and with every client connected. Loopback only, and
@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { median } from './stats.mjs';
 
 export const MAX_CLIENTS = 5000;
-const TRANSPORTS = ['eventsource', 'continuous'];
+const TRANSPORTS = ['eventsource', 'continuous', 'websocket'];
 
 /** The resident memory of process `pid`, in bytes (Linux). */
 export function residentBytes(pid) {
@@ -25,8 +25,22 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
+/** Opens the database's socket; `onId(id)` for each change it carries. */
+function openSocket(base, db, clientId, onId) {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${base.replace('http://', 'ws://')}/${db}/_socket?since=now&heartbeat=10000&client_id=${clientId}`);
+    socket.onopen = () => resolve(() => socket.close());
+    socket.onerror = () => reject(new Error('a socket failed to open'));
+    socket.onmessage = (event) => {
+      const frame = JSON.parse(event.data);
+      if (frame.type === 'change') onId(frame.row.id);
+    };
+  });
+}
+
 /** Opens one feed; `onId(id)` is called for each document id it carries. */
 function openFeed(base, db, transport, clientId, onId) {
+  if (transport === 'websocket') return openSocket(base, db, clientId, onId);
   return new Promise((resolve, reject) => {
     const path = `/${db}/_changes?feed=${transport}&since=now&heartbeat=10000&client_id=${clientId}`;
     const req = http.get(`${base}${path}`, { agent: false }, (res) => {
@@ -73,6 +87,7 @@ export async function fanout({ base, pid, clients, changes, timeoutMs = 30_000, 
   const url = new URL(base);
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error(`the load tool runs against loopback only, not ${url.hostname}`);
   if (!(clients >= 1 && clients <= MAX_CLIENTS)) throw new Error(`clients must be 1 to ${MAX_CLIENTS}`);
+  if (typeof WebSocket === 'undefined') throw new Error('the socket clients need WebSocket: node --experimental-websocket (Node 20)');
   const db = `fanout-${Date.now().toString(36)}`;
   await call(base, 'PUT', `/${db}`);
   await sleep(200);

@@ -293,6 +293,9 @@ pub mod features {
     /// `client_id` parameter of `_changes` requests, and caps live feeds
     /// (503 `too_many_live_feeds` past the cap).
     pub const SESSIONS: &str = "sessions";
+    /// `GET /{db}/_socket`: one WebSocket carrying the database's requests
+    /// up and their answers, changes and heartbeats down.
+    pub const WEBSOCKET: &str = "websocket";
 }
 
 /// One member of a document's `_attachments` object.

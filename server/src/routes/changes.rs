@@ -55,8 +55,10 @@ impl FeedKind {
 
 /// `since` before it is resolved against the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Since {
+pub(super) enum Since {
+    /// After this sequence.
     Seq(u64),
+    /// After the last change when the feed opens.
     Now,
 }
 
@@ -96,7 +98,7 @@ pub async fn post(
 
 /// The id a client gave itself (`client_id`), when it is a short printable
 /// token; anything else counts as none.
-fn client_id(query: &QueryParams) -> Option<String> {
+pub(super) fn client_id(query: &QueryParams) -> Option<String> {
     let id = query.get(CLIENT_PARAM)?;
     let fits = !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic());
     fits.then(|| id.to_owned())
@@ -188,7 +190,7 @@ fn feed_kind(query: &QueryParams) -> Result<FeedKind, ApiError> {
     }
 }
 
-fn parse_since(query: &QueryParams) -> Result<Since, ApiError> {
+pub(super) fn parse_since(query: &QueryParams) -> Result<Since, ApiError> {
     match query.get("since") {
         None => Ok(Since::Seq(0)),
         Some("now") => Ok(Since::Now),
@@ -202,7 +204,7 @@ fn parse_since(query: &QueryParams) -> Result<Since, ApiError> {
     }
 }
 
-fn parse_heartbeat(query: &QueryParams) -> Result<Option<Duration>, ApiError> {
+pub(super) fn parse_heartbeat(query: &QueryParams) -> Result<Option<Duration>, ApiError> {
     match query.get("heartbeat") {
         None | Some("false") => Ok(None),
         Some("true") => Ok(Some(MAX_TIMEOUT)),

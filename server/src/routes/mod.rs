@@ -10,6 +10,7 @@ pub mod docs;
 pub mod extract;
 pub mod feed;
 pub mod server;
+pub mod socket;
 pub mod statics;
 
 use axum::{
@@ -29,6 +30,19 @@ use crate::{
 
 /// The whole application: routes, CouchDB-style fallbacks, CORS and request logs.
 pub fn router(state: AppState, cors_policy: CorsPolicy) -> Router {
+    let routes = routes(state);
+    // The routes sit inside an outer router so that the 405 rewrite below sees
+    // responses after routing has added their `Allow` header.
+    Router::new()
+        .fallback_service(routes)
+        .layer(middleware::map_response(method_not_allowed_as_json))
+        .layer(middleware::from_fn_with_state(cors_policy, cors))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// CouchDB's URL layout on `state`: what a request reaches, over HTTP or
+/// through a database's socket ([`socket`]).
+pub fn routes(state: AppState) -> Router {
     let doc_routes = || get(docs::get).put(docs::put).delete(docs::delete);
     let att_routes = || {
         get(attachments::get)
@@ -41,7 +55,7 @@ pub fn router(state: AppState, cors_policy: CorsPolicy) -> Router {
             .delete(db::delete)
             .post(docs::post)
     };
-    let routes = Router::new()
+    Router::new()
         .route("/", get(server::welcome))
         .route("/_up", get(server::up))
         .route("/_all_dbs", get(server::all_dbs))
@@ -56,6 +70,7 @@ pub fn router(state: AppState, cors_policy: CorsPolicy) -> Router {
         .route("/{db}/_bulk_docs", post(bulk::bulk_docs))
         .route("/{db}/_bulk_get", post(bulk::bulk_get))
         .route("/{db}/_changes", get(changes::get).post(changes::post))
+        .route("/{db}/_socket", get(socket::open))
         .route("/{db}/_design/{name}", doc_routes())
         .route("/{db}/_design/{name}/{*att}", att_routes())
         .route("/{db}/_local/{name}", doc_routes())
@@ -66,14 +81,7 @@ pub fn router(state: AppState, cors_policy: CorsPolicy) -> Router {
         .route("/{db}/{id}", doc_routes())
         .route("/{db}/{id}/{*att}", att_routes())
         .fallback(not_found)
-        .with_state(state);
-    // The routes sit inside an outer router so that the 405 rewrite below sees
-    // responses after routing has added their `Allow` header.
-    Router::new()
-        .fallback_service(routes)
-        .layer(middleware::map_response(method_not_allowed_as_json))
-        .layer(middleware::from_fn_with_state(cors_policy, cors))
-        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 async fn not_found() -> ApiError {

@@ -24,6 +24,7 @@ pub const FEATURES: &[&str] = &[
     features::DOC_IDS_FILTER,
     features::LOCAL_DOCS,
     features::SESSIONS,
+    features::WEBSOCKET,
 ];
 
 /// The most uuids one `GET /_uuids` hands out (CouchDB's default `max_count`).
