@@ -12,9 +12,35 @@ use tidesync_engine::{
     client::Transport,
     http::{HttpRequest, HttpResponse, TransportError},
 };
-use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use wasm_bindgen::{closure::Closure, prelude::wasm_bindgen, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestInit, Response};
+
+#[wasm_bindgen(module = "/src/js/socket.js")]
+extern "C" {
+    /// The database's WebSocket (`socket.js`): the live feed, and the way
+    /// requests go while it is open.
+    #[derive(Clone, Debug)]
+    pub type SocketHandle;
+    /// Opens the socket at `url` (an `http(s)` URL of `/{db}/_socket`).
+    #[wasm_bindgen(js_name = openSocket)]
+    pub fn open_socket(
+        url: &str,
+        stall_ms: f64,
+        on_text: &Closure<dyn FnMut(String)>,
+    ) -> SocketHandle;
+    #[wasm_bindgen(method, js_name = isOpen)]
+    fn is_open(this: &SocketHandle) -> bool;
+    #[wasm_bindgen(method)]
+    fn request(
+        this: &SocketHandle,
+        method: &str,
+        path: &str,
+        query: &js_sys::Object,
+        body: Option<String>,
+        timeout_ms: u32,
+    ) -> Promise;
+}
 
 /// Talks to one remote database.
 #[derive(Debug)]
@@ -33,6 +59,8 @@ pub struct FetchTransport {
     /// The id this client gives on `_changes` requests, to a server that
     /// lists who syncs (its welcome names the `sessions` feature).
     client: RefCell<Option<String>>,
+    /// The database's socket while it is open: requests go through it.
+    socket: RefCell<Option<SocketHandle>>,
 }
 
 impl FetchTransport {
@@ -45,7 +73,13 @@ impl FetchTransport {
             timeout_ms,
             current: RefCell::new(None),
             client: RefCell::new(None),
+            socket: RefCell::new(None),
         }
+    }
+
+    /// Sends requests through `socket` while it is open (`None`: by fetch).
+    pub fn use_socket(&self, socket: Option<SocketHandle>) {
+        *self.socket.borrow_mut() = socket;
     }
 
     /// Names this client on its `_changes` requests from now on (a
@@ -110,7 +144,7 @@ impl FetchTransport {
         let client = self.client.borrow();
         let named = client
             .as_deref()
-            .filter(|_| request.path == "_changes")
+            .filter(|_| request.path == "_changes" || request.path == "_socket")
             .map(|id| ("client_id", id));
         let query = request.query.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         for (i, (key, value)) in query.chain(named).enumerate() {
@@ -122,7 +156,41 @@ impl FetchTransport {
         url
     }
 
+    /// One request through the open socket: the same request, answered on
+    /// the same connection as the feed.
+    async fn perform_on_socket(
+        &self,
+        socket: &SocketHandle,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, JsValue> {
+        let query = js_sys::Object::new();
+        for (key, value) in &request.query {
+            js_sys::Reflect::set(&query, &key.into(), &value.into())?;
+        }
+        let answer = socket.request(
+            request.method.as_str(),
+            &request.path,
+            &query,
+            request.body,
+            self.timeout_ms,
+        );
+        let answer = JsFuture::from(answer).await?;
+        let get = |name: &str| js_sys::Reflect::get(&answer, &name.into());
+        let status = get("status")?.as_f64().unwrap_or(0.0);
+        Ok(HttpResponse {
+            status: u16::try_from(status as i64).unwrap_or(0),
+            body: get("body")?.as_string().unwrap_or_default(),
+            retry_after_ms: get("retryAfter")?
+                .as_string()
+                .and_then(|v| retry_after_ms(&v)),
+        })
+    }
+
     async fn perform(&self, request: HttpRequest) -> Result<HttpResponse, JsValue> {
+        let socket = self.socket.borrow().clone().filter(SocketHandle::is_open);
+        if let Some(socket) = socket {
+            return self.perform_on_socket(&socket, request).await;
+        }
         let init = RequestInit::new();
         init.set_method(request.method.as_str());
         let headers = Headers::new()?;

@@ -42,7 +42,7 @@ export function renderStatus(el, status) {
   el.title = error ?? '';
 }
 
-const TRANSPORT_LABELS = { stream: 'Live', longpoll: 'Live (long-poll)', poll: 'Polling' };
+const TRANSPORT_LABELS = { websocket: 'Live', stream: 'Live (stream)', longpoll: 'Live (long-poll)', poll: 'Polling' };
 
 const STATUS_TEXT = { ok: 'OK', expired: 'Expired', damaged: 'Damaged', missing: 'Missing' };
 

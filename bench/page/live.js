@@ -62,7 +62,7 @@ export async function liveTidesync({ n, name, remote }) {
   db.on('change', (e) => { if (e.origin === 'remote') notify(e.id); });
   try {
     let transport;
-    await until(async () => ['stream', 'longpoll'].includes(transport = (await db.status()).transport), 'opened its feed');
+    await until(async () => ['websocket', 'stream', 'longpoll'].includes(transport = (await db.status()).transport), 'opened its feed');
     return { ...await measure(n, remote, arrival), transport };
   } finally {
     await db.destroy();

@@ -71,6 +71,11 @@ pub struct Config {
     #[arg(long, default_value_t = DEFAULT_MAX_LIVE_FEEDS)]
     pub max_live_feeds: usize,
 
+    /// Offer each database's WebSocket (`GET /{db}/_socket`, the `websocket`
+    /// feature); `--websocket false` leaves clients the HTTP feeds.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub websocket: bool,
+
     /// File to write the bound port into once listening, for scripts using --port 0.
     #[arg(long, value_name = "PATH")]
     pub port_file: Option<PathBuf>,
@@ -92,6 +97,7 @@ impl Config {
             pkg_dir: PathBuf::from("pkg"),
             log_level: "info".to_owned(),
             max_live_feeds: DEFAULT_MAX_LIVE_FEEDS,
+            websocket: true,
             port_file: None,
         }
     }

@@ -100,6 +100,7 @@ impl Server {
             }),
             shutdown,
             sessions: Sessions::new(config.max_live_feeds),
+            websocket: config.websocket,
         };
         let app = router(state, CorsPolicy::new(&config.cors_origins));
         let requested = SocketAddr::new(config.bind, config.port);

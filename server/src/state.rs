@@ -20,4 +20,6 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// The clients syncing now, and the cap on live feeds.
     pub sessions: Sessions,
+    /// Whether databases offer their WebSocket (`--websocket`).
+    pub websocket: bool,
 }

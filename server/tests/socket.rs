@@ -219,3 +219,20 @@ async fn a_socket_is_a_live_feed_under_the_cap_and_needs_the_database() {
         other => panic!("expected a 503 refusal, got {:?}", other.map(|_| ())),
     }
 }
+
+#[tokio::test]
+async fn a_server_without_sockets_neither_offers_nor_opens_one() {
+    let server = TestServer::start_with(|config| config.websocket = false).await;
+    server.create_db("db").await;
+    let (_, welcome) = server.get("/").await;
+    let listed = welcome["features"].as_array().expect("features");
+    assert!(!listed.contains(&Value::from("websocket")), "{welcome}");
+    assert!(listed.contains(&Value::from("changes-continuous")));
+    let url = format!("{}/db/_socket", server.base.replace("http://", "ws://"));
+    match connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 404);
+        }
+        other => panic!("expected 404, got {:?}", other.map(|_| ())),
+    }
+}

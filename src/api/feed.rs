@@ -24,7 +24,7 @@ use wasm_bindgen::{closure::Closure, prelude::*};
 use wasm_bindgen_futures::JsFuture;
 
 use super::{env::BrowserEnv, inner::Inner, live::Live};
-use crate::payloads::Transport;
+use crate::{payloads::Transport, transport::open_socket};
 
 #[wasm_bindgen(module = "/src/js/feed.js")]
 extern "C" {
@@ -236,13 +236,30 @@ async fn read_one(inner: &Rc<Inner>, transport: FeedTransport) -> (String, f64) 
             heard(&inner, events);
         })
     };
-    let handle = open_feed(&url, &headers, ladder.stall_ms(), lifetime, &on_text);
+    let socket = (transport == FeedTransport::Socket).then(|| {
+        // Browsers send no custom headers on a WebSocket: it is for servers
+        // that need none (or a cookie).
+        let socket = open_socket(&url, ladder.stall_ms(), &on_text);
+        if let Some(http) = &inner.transport {
+            http.use_socket(Some(socket.clone()));
+        }
+        socket
+    });
+    let handle = match &socket {
+        Some(socket) => socket.clone().unchecked_into::<FeedHandle>(),
+        None => open_feed(&url, &headers, ladder.stall_ms(), lifetime, &on_text),
+    };
     let done = handle.done();
     *feed.open.borrow_mut() = Some(handle);
     inner.scheduler.borrow_mut().set_feed_open(true);
     Live::reschedule(inner);
     let result = JsFuture::from(done).await.unwrap_or(JsValue::UNDEFINED);
     feed.open.borrow_mut().take();
+    if socket.is_some() {
+        if let Some(http) = &inner.transport {
+            http.use_socket(None);
+        }
+    }
     let outcome = Reflect::get(&result, &"outcome".into())
         .ok()
         .and_then(|o| o.as_string())

@@ -219,7 +219,8 @@ impl From<&OutboxMessage> for OutboxEntry {
     }
 }
 
-/// How other clients' changes reach this one: a streamed feed, long-poll
+/// How other clients' changes reach this one: the database's WebSocket
+/// (which carries this client's requests too), a streamed feed, long-poll
 /// requests, interval polling, or none (automatic sync off, paused, offline
 /// or hidden).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -227,6 +228,8 @@ impl From<&OutboxMessage> for OutboxEntry {
 #[cfg_attr(feature = "typescript", ts(rename = "FeedTransport"))]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
+    /// The database's WebSocket.
+    Websocket,
     /// One `continuous` feed read as a stream.
     Stream,
     /// `longpoll` requests.
@@ -240,6 +243,7 @@ pub enum Transport {
 impl From<Option<FeedTransport>> for Transport {
     fn from(feed: Option<FeedTransport>) -> Self {
         match feed {
+            Some(FeedTransport::Socket) => Transport::Websocket,
             Some(FeedTransport::Stream) => Transport::Stream,
             Some(FeedTransport::Longpoll) => Transport::Longpoll,
             Some(FeedTransport::Poll) => Transport::Poll,

@@ -25,7 +25,8 @@ const PHONE = { width: 375, height: 812 };
  * devices are open.
  */
 async function openDemo(viewport = DESKTOP) {
-  server = await startServer();
+  // As `scripts/demo` serves it: with each database's WebSocket.
+  server = await startServer(['--websocket', 'true']);
   servers.push(server);
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
@@ -157,10 +158,10 @@ async function converged(page, building, on = 'b') {
   return a;
 }
 
-test('an inspection created on one device shows on the other through its live feed, no button pressed', { timeout: 120000 }, async () => {
+test('an inspection created on one device shows on the other through its WebSocket, no button pressed', { timeout: 120000 }, async () => {
   const { context, page } = await openDemo();
   for (const name of ['a', 'b']) {
-    await page.waitForSelector(`[data-device=device-${name}] .status[data-transport=stream]`, { timeout: 20000 });
+    await page.waitForSelector(`[data-device=device-${name}] .status[data-transport=websocket]`, { timeout: 20000 });
     assert.equal(await status(page, name).locator('.transport').innerText(), 'Live');
   }
   await createInspection(page, 'a', { building: 'Lighthouse depot', area: 'Tower', notes: 'Seen live.' });

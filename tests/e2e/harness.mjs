@@ -95,6 +95,10 @@ async function startCouch(extraArgs) {
  */
 export async function startServer(extraArgs = []) {
   if (couch) return startCouch(extraArgs);
+  // The suites test the HTTP feeds and count requests at the proxy, which
+  // cannot read a WebSocket's frames: the reference server offers its socket
+  // only to the suites that ask (`--websocket true`).
+  if (!extraArgs.includes('--websocket')) extraArgs = [...extraArgs, '--websocket', 'false'];
   const dir = mkdtempSync(join(tmpdir(), 'tidesync-e2e-'));
   const portFile = join(dir, 'port');
   const bin = join(root, 'target', 'debug', 'tidesync-server');

@@ -4,6 +4,7 @@
 // after the server committed, answering 5xx with Retry-After, delaying, or
 // cutting a response mid-body, as the rules say.
 import http from 'node:http';
+import net from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join, normalize, extname } from 'node:path';
 import { root } from './harness.mjs';
@@ -134,15 +135,63 @@ export async function startProxy(target) {
       res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad_gateway', reason: String(e) }));
     }
   });
+  // A WebSocket (`/{db}/_socket`): the upgrade goes to the server and the two
+  // connections are piped as they are (the proxy cannot read the masked
+  // frames; the log counts the bytes sent up). A rule with `socket: true` and
+  // action `cut-up` meets the first chunk sent up larger than `bytes`: it goes
+  // to the server, then both connections are cut before the answer comes
+  // back (a lost answer); `refuse` answers the upgrade 503.
+  const sockets = new Set();
+  server.on('upgrade', (req, client, head) => {
+    const url = new URL(req.url, 'http://proxy');
+    const rule = rules.find((r) => r.socket && (!r.path || url.pathname.includes(r.path)) && r.times > 0);
+    if (rule) rule.times -= 1;
+    const entry = { t: Date.now(), method: req.method, path: url.pathname, feed: 'socket', action: rule?.action ?? 'pass', up: 0, cut: false };
+    log.push(entry);
+    if (rule?.action === 'refuse') {
+      client.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    const out = net.connect(Number(upstream.port), upstream.hostname);
+    sockets.add(out);
+    sockets.add(client);
+    const cut = () => { client.destroy(); out.destroy(); };
+    out.on('error', cut);
+    client.on('error', cut);
+    out.on('close', () => { sockets.delete(out); client.destroy(); });
+    client.on('close', () => { sockets.delete(client); out.destroy(); });
+    out.on('connect', () => {
+      const headers = { ...req.headers, host: upstream.host };
+      const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
+      out.write(`${req.method} ${req.url} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) out.write(head);
+      out.pipe(client);
+      client.on('data', (chunk) => {
+        entry.up += chunk.length;
+        out.write(chunk);
+        if (rule?.action === 'cut-up' && !entry.cut && chunk.length > rule.bytes) {
+          entry.cut = true;
+          out.unpipe(client);
+          setTimeout(cut, rule.delayMs ?? 200);
+        }
+      });
+    });
+  });
+
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${server.address().port}`;
   return {
     url,
-    /** Adds fault rules: { method?, path?, feed?, action, status?, retryAfter?, delayMs?, times? }; only a rule naming a `feed` meets a live feed request; `stall` and `silent` hold one open with one heartbeat or none. */
+    /** Adds fault rules: { method?, path?, feed?, socket?, action, status?, retryAfter?, delayMs?, bytes?, times? }; only a rule naming a `feed` meets a live feed request, only one with `socket: true` a WebSocket; `stall` and `silent` hold one open with one heartbeat or none. */
     fault(...add) { for (const r of add) rules.push({ times: 1, ...r }); },
     clearFaults() { rules = []; },
     log,
     requests(path, method = 'POST') { return log.filter((e) => e.path.endsWith(path) && e.method === method); },
-    close() { for (const out of streams) out.destroy(); server.closeAllConnections?.(); return new Promise((r) => server.close(r)); },
+    close() {
+      for (const out of streams) out.destroy();
+      for (const socket of sockets) socket.destroy();
+      server.closeAllConnections?.();
+      return new Promise((r) => server.close(r));
+    },
   };
 }

@@ -9,6 +9,10 @@ use crate::{
 /// How the client hears of other clients' changes, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FeedTransport {
+    /// The database's WebSocket (the reference server's `websocket`
+    /// feature): changes down as they commit, and the client's requests up
+    /// the same connection.
+    Socket,
     /// One `continuous` feed read as a stream: each change as it commits.
     Stream,
     /// `longpoll` requests, each answered at the first change.
@@ -20,6 +24,7 @@ pub enum FeedTransport {
 impl FeedTransport {
     fn below(self) -> Self {
         match self {
+            FeedTransport::Socket => FeedTransport::Stream,
             FeedTransport::Stream => FeedTransport::Longpoll,
             _ => FeedTransport::Poll,
         }
@@ -28,7 +33,8 @@ impl FeedTransport {
     fn above(self) -> Self {
         match self {
             FeedTransport::Poll => FeedTransport::Longpoll,
-            _ => FeedTransport::Stream,
+            FeedTransport::Longpoll => FeedTransport::Stream,
+            _ => FeedTransport::Socket,
         }
     }
 }
@@ -122,10 +128,14 @@ impl FeedLadder {
     }
 
     /// The best feed the server offers (see [`super::best_offered`]): the ladder
-    /// never climbs above it.
+    /// starts there (until it first stepped down) and never climbs above it.
     pub fn offered(&mut self, best: FeedTransport) {
         self.best = best;
-        self.current = self.current.max(best);
+        self.current = if self.step_ups == 0 {
+            best
+        } else {
+            self.current.max(best)
+        };
         if self.current == best {
             self.step_up_at = None;
         }
@@ -170,15 +180,23 @@ impl FeedLadder {
         now: f64,
     ) -> Option<HttpRequest> {
         let feed = match transport {
-            FeedTransport::Stream => "continuous",
-            FeedTransport::Longpoll => "longpoll",
+            FeedTransport::Socket => None,
+            FeedTransport::Stream => Some("continuous"),
+            FeedTransport::Longpoll => Some("longpoll"),
             FeedTransport::Poll => return None,
         };
-        let mut request = HttpRequest::new(Method::Get, "_changes");
+        let path = if feed.is_some() {
+            "_changes"
+        } else {
+            "_socket"
+        };
+        let mut request = HttpRequest::new(Method::Get, path);
+        if let Some(feed) = feed {
+            request.query.push(("feed".to_owned(), feed.to_owned()));
+        }
         let since = since.map_or_else(|| "now".to_owned(), Seq::to_query);
         let heartbeat = format!("{}", self.config.heartbeat_ms.max(1.0).round());
         request.query.extend([
-            ("feed".to_owned(), feed.to_owned()),
             ("since".to_owned(), since),
             ("heartbeat".to_owned(), heartbeat),
         ]);
@@ -337,6 +355,15 @@ mod tests {
         assert!(stream.contains(&("feed".into(), "continuous".into())));
         assert!(stream.contains(&("since".into(), "now".into())));
         assert!(stream.contains(&("heartbeat".into(), "10000".into())));
+        let socket = ladder
+            .request(FeedTransport::Socket, None, 0.0)
+            .expect("socket");
+        assert_eq!(socket.path, "_socket");
+        assert!(socket.query.contains(&("since".into(), "now".into())));
+        assert!(!socket
+            .query
+            .iter()
+            .any(|(k, _)| k == "feed" || k == "timeout"));
         let seq = Seq(serde_json::json!("12-abc"));
         let longpoll = query(FeedTransport::Longpoll, Some(&seq));
         assert!(longpoll.contains(&("since".into(), "12-abc".into())));
@@ -386,6 +413,31 @@ mod tests {
             timeout(&ladder, 1_000.0).as_deref(),
             Some("25000"),
             "at the top, the full wait"
+        );
+    }
+
+    #[test]
+    fn a_socket_steps_down_to_the_stream_and_back_up() {
+        let mut ladder = ladder();
+        ladder.offered(FeedTransport::Socket);
+        assert_eq!(
+            ladder.transport(0.0),
+            FeedTransport::Socket,
+            "starts at the best offered"
+        );
+        ladder.on_outcome(FeedOutcome::Refused, 0.0, 0.5);
+        assert_eq!(ladder.transport(1.0), FeedTransport::Stream);
+        ladder.on_outcome(FeedOutcome::Stalled, 1.0, 0.5);
+        assert_eq!(ladder.transport(2.0), FeedTransport::Longpoll);
+        assert_eq!(
+            ladder.transport(10_000.0),
+            FeedTransport::Stream,
+            "one rung up"
+        );
+        assert_eq!(
+            ladder.transport(100_000.0),
+            FeedTransport::Socket,
+            "and the next"
         );
     }
 }

@@ -4,7 +4,8 @@ use crate::protocol::wire::{features, Welcome};
 
 use super::FeedTransport;
 
-/// The best feed a server offers, from its welcome (`GET /`): a streamed
+/// The best feed a server offers, from its welcome (`GET /`): its WebSocket
+/// where it lists the `websocket` feature (the reference server), a streamed
 /// feed where it says it serves one (tidesync's server lists
 /// `changes-continuous`) or is Apache CouchDB, long-poll otherwise (every
 /// CouchDB-style server answers it, and pouchdb-server compresses a stream
@@ -13,6 +14,9 @@ pub fn best_offered(welcome: &str) -> FeedTransport {
     let Ok(welcome) = serde_json::from_str::<Welcome>(welcome) else {
         return FeedTransport::Longpoll;
     };
+    if welcome.features.iter().any(|f| f == features::WEBSOCKET) {
+        return FeedTransport::Socket;
+    }
     let apache = welcome
         .vendor
         .as_ref()
@@ -44,6 +48,8 @@ mod tests {
     fn the_servers_welcome_says_which_feed_to_start_with() {
         let couch = r#"{"couchdb":"Welcome","version":"3.5.0","features":["access-ready"],"vendor":{"name":"The Apache Software Foundation"}}"#;
         let own = r#"{"couchdb":"Welcome","version":"0.1.0","features":["changes-continuous","changes-longpoll"]}"#;
+        let socket = r#"{"couchdb":"Welcome","version":"0.1.0","features":["changes-continuous","websocket"]}"#;
+        assert_eq!(best_offered(socket), FeedTransport::Socket);
         let pouch = r#"{"express-pouchdb":"Welcome!","version":"4.2.0","vendor":{"name":"PouchDB authors"}}"#;
         assert_eq!(best_offered(couch), FeedTransport::Stream);
         assert_eq!(best_offered(own), FeedTransport::Stream);

@@ -31,14 +31,19 @@ pub const FEATURES: &[&str] = &[
 const MAX_UUIDS: u64 = 1000;
 
 /// `GET /`: the welcome document.
-pub async fn welcome() -> Json<Welcome> {
+pub async fn welcome(State(state): State<AppState>) -> Json<Welcome> {
+    let offered = |f: &&&str| state.websocket || **f != features::WEBSOCKET;
     Json(Welcome {
         couchdb: "Welcome".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         vendor: Some(Vendor {
             name: "tidesync".to_owned(),
         }),
-        features: FEATURES.iter().map(|f| (*f).to_owned()).collect(),
+        features: FEATURES
+            .iter()
+            .filter(offered)
+            .map(|f| (*f).to_owned())
+            .collect(),
     })
 }
 

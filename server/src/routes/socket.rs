@@ -105,6 +105,9 @@ pub async fn open(
     query: QueryParams,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    if !state.websocket {
+        return Err(ApiError::missing());
+    }
     let since = parse_since(&query)?;
     let heartbeat = parse_heartbeat(&query)?.unwrap_or(DEFAULT_HEARTBEAT);
     let update_seq = state.store.update_seq(&db).await?;

@@ -1,0 +1,89 @@
+// The WebSocket channel (a reference-server extension): a live client that
+// finds the `websocket` feature holds the database's socket, which carries
+// its pushes and pulls up and other clients' changes down, so it makes no
+// HTTP request per write; a socket cut after a push went up, before its
+// answer came back, loses nothing and duplicates nothing (invariant 4); a
+// refused socket steps down to the streamed feed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sdkPage, eventually, serverDocs, couch } from './harness.mjs';
+import { syncSuite, fresh } from './suite.mjs';
+
+let server;
+let proxy;
+let browser;
+syncSuite((started) => ({ server, proxy, browser } = started), ['--websocket', 'true']);
+
+const skip = couch ? 'the WebSocket channel is a reference-server feature; CouchDB has none' : false;
+
+/** A client in a context of its own; `window.heard` lists remote changes. */
+async function client(remoteDb, options = {}) {
+  const context = await browser.newContext();
+  const page = await sdkPage(context, proxy.url);
+  await page.evaluate(async ({ name, remote, options }) => {
+    window.heard = [];
+    window.db = await window.tidesync.Tidesync.open({ name, remote, headers: window.remoteHeaders, debounceMs: 20, backoffBaseMs: 100, backoffCapMs: 1000, pollIntervalMs: 0, ...options });
+    window.db.on('change', (e) => { if (e.origin === 'remote') window.heard.push(e.id); });
+  }, { name: fresh('socket-client'), remote: `${proxy.url}/${remoteDb}`, options });
+  return { context, page };
+}
+
+const transport = (page) => page.evaluate(async () => (await window.db.status()).transport);
+const pending = (page) => page.evaluate(async () => (await window.db.status()).pending);
+/** HTTP requests to the database at the proxy since `t` (the socket's excepted). */
+const httpSince = (db, t) => proxy.log.filter((e) => e.t >= t && e.path.startsWith(`/${db}`) && e.feed !== 'socket');
+
+test('a live client pushes, pulls and hears changes over one WebSocket', { skip }, async () => {
+  const db = fresh('socket');
+  const b = await client(db);
+  await eventually(async () => (await transport(b.page)) === 'websocket', 15000, 'B holds the socket');
+  const opened = Date.now();
+  for (let i = 0; i < 3; i++) await b.page.evaluate((i) => window.edit({ _id: `b-${i}`, v: i }), i);
+  await eventually(async () => (await pending(b.page)) === 0, 15000, 'B pushed');
+  const docs = await serverDocs(server, db);
+  assert.deepEqual([0, 1, 2].map((i) => docs[`b-${i}`]?.v), [0, 1, 2]);
+  assert.deepEqual(httpSince(db, opened).map((e) => `${e.method} ${e.path}`), [], 'no HTTP request: the socket carried them');
+  assert.ok(proxy.log.filter((e) => e.feed === 'socket' && e.path === `/${db}/_socket`).every((e) => e.up > 0), 'frames went up the socket');
+
+  // Another client's change (written over HTTP) reaches B down the socket.
+  const a = await client(db, { live: false });
+  await a.page.evaluate(async () => { await window.edit({ _id: 'from-a', v: 9 }); await window.db.sync(); });
+  await eventually(() => b.page.evaluate(() => window.heard.includes('from-a')), 10000, 'B hears of A');
+  assert.equal(await b.page.evaluate(() => window.db.get('from-a').then((d) => d?.v)), 9);
+  await Promise.all([a.context.close(), b.context.close()]);
+});
+
+test('a socket cut after a push went up loses nothing and pushes nothing twice', { skip }, async () => {
+  const db = fresh('socket-cut');
+  // The first large frame up (the push of 40 documents) reaches the server,
+  // then the connection is cut before its answer comes back.
+  proxy.fault({ socket: true, path: `/${db}/_socket`, action: 'cut-up', bytes: 2000 });
+  const b = await client(db);
+  await eventually(async () => (await transport(b.page)) === 'websocket', 15000, 'B holds the socket');
+  const outcomes = b.page.evaluate(async () => {
+    const docs = Array.from({ length: 40 }, (_, i) => ({ _id: `doc-${String(i).padStart(2, '0')}`, text: 'x'.repeat(60), i }));
+    const results = await window.db.putMany(docs);
+    return Promise.all(results.map((r) => r.synced));
+  });
+  const settled = await outcomes;
+  assert.ok(proxy.log.some((e) => e.feed === 'socket' && e.cut), 'the socket was cut mid-batch');
+  assert.deepEqual([...new Set(settled.map((o) => o.outcome))], ['accepted'], 'every write settled as accepted');
+  await eventually(async () => (await pending(b.page)) === 0, 15000, 'nothing pending');
+  const docs = await serverDocs(server, db);
+  assert.equal(Object.keys(docs).length, 40);
+  for (const doc of Object.values(docs)) assert.match(doc._rev, /^1-/, `${doc._id} written once`);
+  assert.equal(await b.page.evaluate(async () => (await window.db.conflicts()).length), 0, 'its own lost push is no conflict');
+  await eventually(async () => (await transport(b.page)) === 'websocket', 15000, 'B holds a socket again');
+  await b.context.close();
+});
+
+test('a refused socket steps down to the streamed feed, which delivers', { skip }, async () => {
+  const db = fresh('socket-refused');
+  proxy.fault({ socket: true, path: `/${db}/_socket`, action: 'refuse', times: 5 });
+  const b = await client(db, { feedHeartbeatMs: 60000 });
+  await eventually(async () => (await transport(b.page)) === 'stream', 15000, 'B steps down to the stream');
+  const a = await client(db, { live: false });
+  await a.page.evaluate(async () => { await window.edit({ _id: 'via-stream', v: 1 }); await window.db.sync(); });
+  await eventually(() => b.page.evaluate(() => window.heard.includes('via-stream')), 10000, 'B hears through the stream');
+  await Promise.all([a.context.close(), b.context.close()]);
+});
