@@ -4,8 +4,8 @@
 // and back up; going offline closes the feed and coming back reopens it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sdkPage, eventually } from './harness.mjs';
-import { syncSuite, fresh } from './suite.mjs';
+import { eventually } from './harness.mjs';
+import { syncSuite, fresh, liveClient } from './suite.mjs';
 
 let server;
 let proxy;
@@ -13,18 +13,7 @@ let browser;
 syncSuite((started) => ({ server, proxy, browser } = started));
 
 /** A client in a context of its own, with polling off; `window.heard` lists the remote changes. */
-async function client(remoteDb, options = {}) {
-  const context = await browser.newContext();
-  const page = await sdkPage(context, proxy.url);
-  await page.evaluate(async ({ name, remote, options }) => {
-    window.heard = [];
-    window.transports = [];
-    window.db = await window.tidesync.Tidesync.open({ name, remote, headers: window.remoteHeaders, debounceMs: 20, backoffBaseMs: 100, backoffCapMs: 1000, pollIntervalMs: 0, ...options });
-    window.db.on('change', (e) => { if (e.origin === 'remote') window.heard.push(e.id); });
-    window.db.on('status', (s) => { if (window.transports.at(-1) !== s.transport) window.transports.push(s.transport); });
-  }, { name: fresh('live-client'), remote: `${proxy.url}/${remoteDb}`, options });
-  return { context, page };
-}
+const client = (remoteDb, options) => liveClient(browser, proxy, remoteDb, options);
 
 /** A writer that syncs by hand only (it holds no feed). */
 async function writer(remoteDb) {

@@ -4,10 +4,10 @@
 // another client's change still reaches it through them, with polling off.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, sdkPage, eventually } from './harness.mjs';
+import { launch, eventually } from './harness.mjs';
 import { startProxy } from './proxy.mjs';
 import { startPouchServer } from '../../bench/lib/servers.mjs';
-import { fresh } from './suite.mjs';
+import { fresh, liveClient } from './suite.mjs';
 
 let pouch;
 let proxy;
@@ -26,16 +26,7 @@ after(async () => {
   await pouch?.stop();
 });
 
-async function client(remoteDb, options = {}) {
-  const context = await browser.newContext();
-  const page = await sdkPage(context, proxy.url);
-  await page.evaluate(async ({ name, remote, options }) => {
-    window.heard = [];
-    window.db = await window.tidesync.Tidesync.open({ name, remote, debounceMs: 20, pollIntervalMs: 0, ...options });
-    window.db.on('change', (e) => { if (e.origin === 'remote') window.heard.push(e.id); });
-  }, { name: fresh('pouch-client'), remote: `${proxy.url}/${remoteDb}`, options });
-  return { context, page };
-}
+const client = (remoteDb, options) => liveClient(browser, proxy, remoteDb, options);
 
 test('on pouchdb-server a live client holds long-polls, which deliver', async () => {
   const db = fresh('pouch');

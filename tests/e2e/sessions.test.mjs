@@ -5,8 +5,8 @@
 // still syncing, and back up once there is room.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sdkPage, eventually, couch } from './harness.mjs';
-import { syncSuite, fresh } from './suite.mjs';
+import { eventually, couch } from './harness.mjs';
+import { syncSuite, fresh, liveClient } from './suite.mjs';
 
 let server;
 let proxy;
@@ -15,17 +15,7 @@ syncSuite((started) => ({ server, proxy, browser } = started), ['--max-live-feed
 
 const skip = couch ? 'sessions and the live-feed cap are reference-server features; CouchDB has neither' : false;
 
-/** A live client in a context of its own; `window.heard` lists remote changes. */
-async function client(remoteDb, options = {}) {
-  const context = await browser.newContext();
-  const page = await sdkPage(context, proxy.url);
-  await page.evaluate(async ({ name, remote, options }) => {
-    window.heard = [];
-    window.db = await window.tidesync.Tidesync.open({ name, remote, headers: window.remoteHeaders, debounceMs: 20, backoffBaseMs: 100, backoffCapMs: 1000, ...options });
-    window.db.on('change', (e) => { if (e.origin === 'remote') window.heard.push(e.id); });
-  }, { name: fresh('session-client'), remote: `${proxy.url}/${remoteDb}`, options });
-  return { context, page };
-}
+const client = (remoteDb, options) => liveClient(browser, proxy, remoteDb, options);
 
 const transport = (page) => page.evaluate(async () => (await window.db.status()).transport);
 const tasks = async () => (await server.fetch('/_active_tasks')).json();

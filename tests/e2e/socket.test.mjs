@@ -1,13 +1,13 @@
 // The WebSocket channel (a reference-server extension): a live client that
 // finds the `websocket` feature holds the database's socket, which carries
 // its pushes and pulls up and other clients' changes down, so it makes no
-// HTTP request per write; a socket cut after a push went up, before its
+// HTTP request per write, and going offline closes it, coming back reopens it; a socket cut after a push went up, before its
 // answer came back, loses nothing and duplicates nothing (invariant 4); a
 // refused socket steps down to the streamed feed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sdkPage, eventually, serverDocs, couch } from './harness.mjs';
-import { syncSuite, fresh } from './suite.mjs';
+import { eventually, serverDocs, couch } from './harness.mjs';
+import { syncSuite, fresh, liveClient } from './suite.mjs';
 
 let server;
 let proxy;
@@ -16,17 +16,7 @@ syncSuite((started) => ({ server, proxy, browser } = started), ['--websocket', '
 
 const skip = couch ? 'the WebSocket channel is a reference-server feature; CouchDB has none' : false;
 
-/** A client in a context of its own; `window.heard` lists remote changes. */
-async function client(remoteDb, options = {}) {
-  const context = await browser.newContext();
-  const page = await sdkPage(context, proxy.url);
-  await page.evaluate(async ({ name, remote, options }) => {
-    window.heard = [];
-    window.db = await window.tidesync.Tidesync.open({ name, remote, headers: window.remoteHeaders, debounceMs: 20, backoffBaseMs: 100, backoffCapMs: 1000, pollIntervalMs: 0, ...options });
-    window.db.on('change', (e) => { if (e.origin === 'remote') window.heard.push(e.id); });
-  }, { name: fresh('socket-client'), remote: `${proxy.url}/${remoteDb}`, options });
-  return { context, page };
-}
+const client = (remoteDb, options) => liveClient(browser, proxy, remoteDb, options);
 
 const transport = (page) => page.evaluate(async () => (await window.db.status()).transport);
 const pending = (page) => page.evaluate(async () => (await window.db.status()).pending);
@@ -50,6 +40,17 @@ test('a live client pushes, pulls and hears changes over one WebSocket', { skip 
   await a.page.evaluate(async () => { await window.edit({ _id: 'from-a', v: 9 }); await window.db.sync(); });
   await eventually(() => b.page.evaluate(() => window.heard.includes('from-a')), 10000, 'B hears of A');
   assert.equal(await b.page.evaluate(() => window.db.get('from-a').then((d) => d?.v)), 9);
+
+  // Offline closes the socket; back online, a new one opens and B catches up.
+  const sockets = () => proxy.log.filter((e) => e.feed === 'socket' && e.path === `/${db}/_socket`).length;
+  const before = sockets();
+  await b.context.setOffline(true);
+  await eventually(async () => (await transport(b.page)) === 'none', 10000, 'no socket offline');
+  await a.page.evaluate(async () => { await window.edit({ _id: 'while-offline', v: 1 }); await window.db.sync(); });
+  await b.context.setOffline(false);
+  await eventually(async () => (await transport(b.page)) === 'websocket', 15000, 'the socket again');
+  await eventually(() => b.page.evaluate(() => window.heard.includes('while-offline')), 10000, 'B catches up');
+  assert.ok(sockets() > before, 'a new socket was opened');
   await Promise.all([a.context.close(), b.context.close()]);
 });
 

@@ -3,7 +3,7 @@
 // proxy in front of it and Chromium, started before the suite's tests and
 // stopped after them; and names no other test uses.
 import { before, after } from 'node:test';
-import { startServer, launch } from './harness.mjs';
+import { startServer, launch, sdkPage } from './harness.mjs';
 import { startProxy } from './proxy.mjs';
 
 /**
@@ -32,3 +32,22 @@ let count = 0;
 
 /** A name no other database of this run has: `prefix`, the time and a counter. */
 export const fresh = (prefix) => `${prefix}-${Date.now()}-${count++}`;
+
+/**
+ * A client of `remoteDb` (through `proxy`) in a browser context of its own,
+ * as `window.db`, with polling off unless `options` say otherwise;
+ * `window.heard` lists the ids of remote changes, `window.transports` each
+ * transport its status went through.
+ */
+export async function liveClient(browser, proxy, remoteDb, options = {}) {
+  const context = await browser.newContext();
+  const page = await sdkPage(context, proxy.url);
+  await page.evaluate(async ({ name, remote, options }) => {
+    window.heard = [];
+    window.transports = [];
+    window.db = await window.tidesync.Tidesync.open({ name, remote, headers: window.remoteHeaders, debounceMs: 20, backoffBaseMs: 100, backoffCapMs: 1000, pollIntervalMs: 0, ...options });
+    window.db.on('change', (e) => { if (e.origin === 'remote') window.heard.push(e.id); });
+    window.db.on('status', (s) => { if (window.transports.at(-1) !== s.transport) window.transports.push(s.transport); });
+  }, { name: fresh('client'), remote: `${proxy.url}/${remoteDb}`, options });
+  return { context, page };
+}
