@@ -26,7 +26,7 @@ use std::{
     time::Duration,
 };
 
-use axum::Router;
+use axum::{serve::ListenerExt, Router};
 use tokio::{
     net::TcpListener,
     sync::{oneshot, watch},
@@ -138,7 +138,14 @@ impl Server {
             // The receiver only goes away once the server has stopped.
             let _ = fired.send(());
         };
-        let serving = axum::serve(self.listener, self.app)
+        // Small frames and answers go out at once: without TCP_NODELAY a
+        // WebSocket's request-answer exchanges wait on delayed ACKs.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+            }
+        });
+        let serving = axum::serve(listener, self.app)
             .with_graceful_shutdown(signal)
             .into_future();
         let grace_over = async move {

@@ -15,6 +15,7 @@ mod listeners;
 mod live;
 mod merge;
 mod options;
+mod storage;
 mod subscribe;
 mod tabs;
 mod typings;

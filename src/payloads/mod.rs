@@ -18,5 +18,5 @@ pub use codes::{ApiCode, CallbackCode, ErrorCode, EventCode};
 pub use events::{ChangeEvent, ErrorEvent, ResolvedEvent};
 pub use results::{
     Conflict, ErrorDetails, MergeResult, OutboxEntry, OutboxState, RejectReason, Status,
-    SyncOutcome, Transport, WriteResult,
+    StorageInfo, SyncOutcome, Transport, WriteResult,
 };

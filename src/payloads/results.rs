@@ -327,3 +327,16 @@ impl ErrorDetails {
         }
     }
 }
+
+/// What `storage()` resolves to: `navigator.storage`'s estimate for this
+/// origin, `null` where the browser cannot say.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct StorageInfo {
+    /// Bytes this origin stores (all its databases, caches included).
+    pub usage: Option<f64>,
+    /// Bytes it may store before writes fail with `quota_exceeded`.
+    pub quota: Option<f64>,
+    /// Whether the browser keeps the data under storage pressure.
+    pub persisted: Option<bool>,
+}

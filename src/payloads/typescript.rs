@@ -46,6 +46,7 @@ pub fn declarations() -> String {
         declaration::<Transport>(&cfg),
         declaration::<Status>(&cfg),
         declaration::<MergeResult>(&cfg),
+        declaration::<StorageInfo>(&cfg),
         declaration::<ErrorDetails>(&cfg),
         declaration::<ChangeEvent>(&cfg),
         declaration::<ResolvedEvent>(&cfg),

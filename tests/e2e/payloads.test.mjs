@@ -106,6 +106,8 @@ async function collect(remote) {
     await a.sync();
     out.push(['SyncReport', await r.sync()]);
     out.push(['Status', await a.status()]);
+    out.push(['StorageInfo', await a.storage()]);
+    out.push(['boolean', await a.persist()]);
     await Promise.all([a.close(), b.close(), m.close(), r.close()]);
     for (const [ev, payload] of seen) out.push([`EventMap['${ev}']`, payload]);
     return out;
@@ -157,7 +159,7 @@ function compile(source) {
 }
 
 const HEADER = `import type {
-  Conflict, Doc, ErrorCode, EventMap, MergeResult, OutboxEntry, Status, SyncOutcome, SyncReport, TidesyncError, WriteResult,
+  Conflict, Doc, ErrorCode, EventMap, MergeResult, OutboxEntry, Status, StorageInfo, SyncOutcome, SyncReport, TidesyncError, WriteResult,
 } from 'tidesync';
 type ThrownError = { name: 'TidesyncError'; code: ErrorCode; message: string; details?: NonNullable<TidesyncError['details']> };
 type WriteResultNow = Omit<WriteResult, 'synced'>;
@@ -188,6 +190,12 @@ test('real payloads of every result and event match the package typings, and a d
   const codes = new Set(samples.filter(([type]) => type === 'ThrownError').map(([, p]) => p.code));
   assert.deepEqual([...codes].sort(), ['conflict', 'document_too_large', 'invalid_id', 'invalid_options', 'invalid_rev', 'not_conflicted', 'not_found']);
   assert.ok(samples.some(([type, p]) => type === 'SyncReport' && p.errors.some((e) => e.retryAfterMs === 2000)), 'a sync issue with Retry-After');
+  // What the browser's storage manager says of this origin: some bytes used,
+  // room for more, and a yes or no on persistence.
+  const [, storage] = samples.find(([type]) => type === 'StorageInfo');
+  assert.ok(storage.usage > 0 && storage.quota > storage.usage, JSON.stringify(storage));
+  assert.equal(typeof storage.persisted, 'boolean');
+  assert.equal(typeof samples.find(([type]) => type === 'boolean')[1], 'boolean', 'persist() resolves to a boolean');
   const eventCodes = new Set(samples.filter(([type]) => type === "EventMap['error']").map(([, p]) => p.code));
   for (const code of ['rejected', 'server', 'resolver_failed']) assert.ok(eventCodes.has(code), `an error event of code ${code}`);
 
