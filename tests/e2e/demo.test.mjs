@@ -81,6 +81,11 @@ async function fillEditor(page, { building, area, notes, extinguishers = [], sta
 
 async function createInspection(page, name, fields) {
   await pane(page, name).locator('.new-inspection').click();
+  // A click the app loses would be a bug: keep what the page showed and said.
+  await page.locator('#editor-dialog').waitFor({ timeout: 10000 }).catch(async (error) => {
+    await page.screenshot({ path: join(artifacts, `demo-lost-click-${name}.png`), fullPage: true });
+    throw new Error(`the editor did not open after "new inspection" on device ${name}; page errors: ${JSON.stringify(page.errors)}; ${error.message}`);
+  });
   await fillEditor(page, fields);
   await card(page, name, fields.building).waitFor();
 }
