@@ -39,11 +39,7 @@ use super::{
     extract::{DbTarget, QueryParams},
     routes, AppState,
 };
-use crate::{
-    error::ApiError,
-    sessions::LiveSession,
-    store::{ChangesQuery, ReadOptions},
-};
+use crate::{error::ApiError, sessions::LiveSession, store::ChangesQuery};
 
 /// Each socket's read and write buffer, in bytes.
 const SOCKET_BUFFER: usize = 8 * 1024;
@@ -195,11 +191,7 @@ impl Channel {
     async fn changes(&mut self) -> Option<Vec<Message>> {
         let query = ChangesQuery {
             since: self.since,
-            limit: None,
-            descending: false,
-            include_docs: false,
-            doc_options: ReadOptions::default(),
-            doc_ids: None,
+            ..ChangesQuery::default()
         };
         let page = self.state.store.changes(&self.db, query).await.ok()?;
         self.since = page.last_seq;
