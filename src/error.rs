@@ -35,6 +35,29 @@ pub enum SdkError {
     /// `on()` with an unknown event name or a non-function.
     #[error("invalid listener: {0}")]
     InvalidListener(String),
+    /// The bytes of attachment `name` of `id` are not stored and could not
+    /// be downloaded.
+    #[error(
+        "attachment {name} of {id} is not stored locally and could not be downloaded: {reason}"
+    )]
+    AttachmentUnavailable {
+        /// The document id.
+        id: String,
+        /// The attachment name.
+        name: String,
+        /// Why the download failed.
+        reason: String,
+    },
+    /// Downloaded bytes do not match the attachment's digest.
+    #[error("attachment {name} of {id}: the downloaded bytes do not match its digest {digest}")]
+    AttachmentCorrupt {
+        /// The document id.
+        id: String,
+        /// The attachment name.
+        name: String,
+        /// The digest the document names.
+        digest: String,
+    },
 }
 
 impl From<StoreError> for SdkError {
@@ -52,6 +75,10 @@ impl SdkError {
             SdkError::Closed => ErrorCode::Local(LocalCode::Closed),
             SdkError::NoRemote => ErrorCode::Api(ApiCode::NoRemote),
             SdkError::InvalidListener(_) => ErrorCode::Api(ApiCode::InvalidListener),
+            SdkError::AttachmentUnavailable { .. } => {
+                ErrorCode::Api(ApiCode::AttachmentUnavailable)
+            }
+            SdkError::AttachmentCorrupt { .. } => ErrorCode::Api(ApiCode::AttachmentCorrupt),
         }
     }
 
@@ -70,6 +97,22 @@ impl SdkError {
             SdkError::Engine(EngineError::NotFound(id) | EngineError::NotConflicted(id)) => {
                 Some(ErrorDetails::of(id))
             }
+            SdkError::Engine(EngineError::AttachmentTooLarge {
+                id,
+                name,
+                size,
+                limit,
+            }) => Some(ErrorDetails {
+                size: usize::try_from(*size).ok(),
+                limit: usize::try_from(*limit).ok(),
+                name: Some(name.clone()),
+                ..ErrorDetails::of(id)
+            }),
+            SdkError::AttachmentUnavailable { id, name, .. }
+            | SdkError::AttachmentCorrupt { id, name, .. } => Some(ErrorDetails {
+                name: Some(name.clone()),
+                ..ErrorDetails::of(id)
+            }),
             SdkError::Engine(EngineError::Conflict { id, rev, current }) => Some(ErrorDetails {
                 rev: rev.clone(),
                 current: current.clone(),

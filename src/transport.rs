@@ -156,6 +156,56 @@ impl FetchTransport {
         url
     }
 
+    /// Downloads attachment `name` of document `id` at revision `rev` by
+    /// fetch (binary, never through the socket): the status and the bytes,
+    /// or why no answer came.
+    pub async fn fetch_bytes(
+        &self,
+        id: &str,
+        name: &str,
+        rev: &str,
+    ) -> Result<(u16, Vec<u8>), String> {
+        if !self.enabled.get() {
+            return Err("the app has switched the network off".into());
+        }
+        let encode = |text: &str| String::from(js_sys::encode_uri_component(text));
+        let url = format!(
+            "{}/{}/{}?rev={}",
+            self.base,
+            encode(id),
+            encode(name),
+            encode(rev)
+        );
+        let attempt = async {
+            let init = RequestInit::new();
+            init.set_method("GET");
+            let headers = Headers::new()?;
+            for (name, value) in self.headers.borrow().iter() {
+                headers.set(name, value)?;
+            }
+            init.set_headers(&headers);
+            let controller = AbortController::new()?;
+            init.set_signal(Some(&controller.signal()));
+            let abort = Closure::once(move || controller.abort());
+            let timer = set_timeout(&abort, self.timeout_ms)?;
+            let request = Request::new_with_str_and_init(&url, &init)?;
+            let result = async {
+                let response: Response = JsFuture::from(fetch(&request)?).await?.dyn_into()?;
+                let buffer = JsFuture::from(response.array_buffer()?).await?;
+                Ok::<_, JsValue>((response.status(), js_sys::Uint8Array::new(&buffer).to_vec()))
+            }
+            .await;
+            clear_timeout(timer);
+            result
+        };
+        attempt.await.map_err(|error| {
+            js_sys::Reflect::get(&error, &JsValue::from_str("message"))
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_else(|| "the download failed".into())
+        })
+    }
+
     /// One request through the open socket: the same request, answered on
     /// the same connection as the feed.
     async fn perform_on_socket(

@@ -45,6 +45,7 @@ fn doc(id: &str, status: DocStatus) -> DocRecord {
         attachments: None,
         // A local write's revision, which the app sees while it is unsynced.
         local_rev: "2-def".parse().ok().filter(|_| status != DocStatus::Synced),
+        local_attachments: None,
     }
 }
 
@@ -244,9 +245,13 @@ async fn records_keep_indexed_fields_beside_their_json() {
     let db = Database::open(format!("tidesync:{name}"))
         .await
         .expect("raw open");
-    assert_eq!(db.version(), 3.0);
+    assert_eq!(db.version(), 4.0);
     let stores: Vec<String> = db.object_store_names().collect();
-    assert_eq!(stores, vec!["docs", "meta"], "one store of documents");
+    assert_eq!(
+        stores,
+        vec!["attachments", "docs", "meta"],
+        "one store of documents, one of attachment bytes"
+    );
     let tx = db
         .transaction(["docs", "meta"])
         .with_mode(TransactionMode::Readonly)
@@ -741,6 +746,7 @@ async fn reads_match_the_memory_store() {
         remote_rev: "2-abc".parse().ok(),
         detected_at: 3.0,
         remote_attachments: None,
+        local_attachments: None,
     };
     // A document holds a conflict while it is conflicted.
     let batch = WriteBatch {
@@ -869,6 +875,7 @@ async fn a_database_of_the_first_layout_opens_with_everything_intact() {
         remote_rev: "2-def".parse().ok(),
         detected_at: 9.0,
         remote_attachments: None,
+        local_attachments: None,
     };
     let synced = doc("s", DocStatus::Synced);
     let docs = [

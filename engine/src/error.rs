@@ -68,6 +68,21 @@ pub enum EngineError {
     /// The operation needs a conflicted document and this one is not.
     #[error("document {0} has no conflict to resolve")]
     NotConflicted(String),
+    /// An attachment name or content type that cannot be synced.
+    #[error("invalid attachment: {0}")]
+    InvalidAttachment(String),
+    /// An attachment larger than the configured limit.
+    #[error("attachment {name} of {id} is {size} bytes, over the limit of {limit}")]
+    AttachmentTooLarge {
+        /// The document id.
+        id: String,
+        /// The attachment name.
+        name: String,
+        /// Its size in bytes.
+        size: u64,
+        /// The configured limit.
+        limit: u64,
+    },
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -96,6 +111,8 @@ impl EngineError {
             EngineError::Conflict { .. } => ErrorCode::Conflict,
             EngineError::InvalidRev(_) => ErrorCode::InvalidRev,
             EngineError::NotConflicted(_) => ErrorCode::NotConflicted,
+            EngineError::InvalidAttachment(_) => ErrorCode::InvalidAttachment,
+            EngineError::AttachmentTooLarge { .. } => ErrorCode::AttachmentTooLarge,
             EngineError::Store(StoreError::QuotaExceeded(_)) => ErrorCode::QuotaExceeded,
             EngineError::Store(StoreError::Closed) => ErrorCode::Closed,
             EngineError::Store(StoreError::Blocked(_)) => ErrorCode::Blocked,
@@ -129,6 +146,11 @@ pub enum ErrorCode {
     InvalidRev,
     /// A resolution of a document that has no conflict.
     NotConflicted,
+    /// An attachment name CouchDB refuses (empty, starting with `_`) or a
+    /// content type that is not a MIME type.
+    InvalidAttachment,
+    /// An attachment over `maxAttachmentBytes`.
+    AttachmentTooLarge,
     /// The browser refused to store more data.
     QuotaExceeded,
     /// The database was closed.
@@ -152,6 +174,8 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::InvalidRev => "invalid_rev",
             ErrorCode::NotConflicted => "not_conflicted",
+            ErrorCode::InvalidAttachment => "invalid_attachment",
+            ErrorCode::AttachmentTooLarge => "attachment_too_large",
             ErrorCode::QuotaExceeded => "quota_exceeded",
             ErrorCode::Closed => "closed",
             ErrorCode::Blocked => "blocked",

@@ -7,6 +7,7 @@
 //! Browser code and server code live in other crates and only adapt these types
 //! to their world.
 
+pub mod attachments;
 pub mod client;
 pub mod error;
 pub mod event;

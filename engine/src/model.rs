@@ -66,6 +66,12 @@ pub struct DocRecord {
     /// server may name the same version differently.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_rev: Option<Revision>,
+    /// The attachments of the local version when local writes changed them
+    /// (`None`: the same as the server's, [`attachments`](Self::attachments)).
+    /// Entries added locally carry no `stub` (see [`crate::attachments`]):
+    /// their bytes are in the local store until a push carries them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_attachments: Option<Attachments>,
 }
 
 impl DocRecord {
@@ -88,8 +94,37 @@ impl DocRecord {
     /// Names the document's new local version: to call on every local
     /// write, once its body, deletion and base revision are set.
     pub fn stamp_local_rev(&mut self) {
-        let local = Revision::next_of(self.rev.as_ref(), &self.local, self.deleted);
+        let local = match &self.local_attachments {
+            // An attachment change is a new version even when the body is
+            // not: the digests are hashed with it.
+            Some(set) if !self.deleted => {
+                let mut hashed = self.local.clone();
+                let digests: Body = set
+                    .iter()
+                    .map(|(name, entry)| {
+                        (
+                            name.clone(),
+                            entry.get("digest").cloned().unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                hashed.insert("_attachments".into(), Value::Object(digests));
+                Revision::next_of(self.rev.as_ref(), &hashed, false)
+            }
+            _ => Revision::next_of(self.rev.as_ref(), &self.local, self.deleted),
+        };
         self.local_rev = Some(local);
+    }
+
+    /// The attachments of the version the app sees: the local set when local
+    /// writes changed it, else the server revision's.
+    pub fn current_attachments(&self) -> Option<&Attachments> {
+        if self.deleted {
+            return None;
+        }
+        self.local_attachments
+            .as_ref()
+            .or(self.attachments.as_ref())
     }
 
     /// The document as the app sees it: the body plus `_id`, `_rev` (see
@@ -131,4 +166,8 @@ pub struct ConflictRecord {
     /// keeps (a resolution is an edit of that revision).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_attachments: Option<Attachments>,
+    /// The attachments of the local side (metadata only; entries without
+    /// `stub` exist only locally), so the app can see which differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_attachments: Option<Attachments>,
 }

@@ -4,6 +4,8 @@
 //! replayed after a reload. Each document has at most one queued message: a new
 //! edit coalesces into it, so stacked offline edits become one push.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -50,6 +52,10 @@ pub struct SentCopy {
     pub op: MessageOp,
     /// The body that was pushed (`None` for a delete).
     pub body: Option<Body>,
+    /// The attachments that were pushed (metadata only), so that a landing
+    /// found later is recognised only if they landed too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<crate::model::Attachments>,
 }
 
 /// One change message.
@@ -102,11 +108,19 @@ impl OutboxMessage {
             base_rev: self.base_rev.clone(),
             op: self.op,
             body: self.body.clone(),
+            attachments: self.attachments.clone(),
         }
     }
 
-    /// The JSON document `_bulk_docs` expects for this message.
+    /// The JSON document `_bulk_docs` expects for this message, its local
+    /// attachments as stubs (see [`to_wire_with`](Self::to_wire_with)).
     pub fn to_wire(&self) -> serde_json::Value {
+        self.to_wire_with(&HashMap::new())
+    }
+
+    /// The JSON document `_bulk_docs` expects for this message, with the
+    /// bytes of its local attachments inline (base64) from `bytes`.
+    pub fn to_wire_with(&self, bytes: &HashMap<String, Vec<u8>>) -> serde_json::Value {
         let mut map = self.body.clone().unwrap_or_default();
         map.insert("_id".into(), self.doc_id.clone().into());
         if let Some(rev) = &self.base_rev {
@@ -116,8 +130,11 @@ impl OutboxMessage {
             (MessageOp::Delete, _) => {
                 map.insert("_deleted".into(), true.into());
             }
-            (MessageOp::Put, Some(stubs)) => {
-                map.insert("_attachments".into(), stubs.clone().into());
+            (MessageOp::Put, Some(set)) => {
+                map.insert(
+                    "_attachments".into(),
+                    crate::attachments::to_wire(set, bytes),
+                );
             }
             (MessageOp::Put, None) => {}
         }
@@ -133,7 +150,11 @@ impl OutboxMessage {
             .as_ref()
             .and_then(|b| serde_json::to_vec(b).ok())
             .map_or(2, |v| v.len());
-        body + self.doc_id.len() + 64
+        let attachments = self
+            .attachments
+            .as_ref()
+            .map_or(0, crate::attachments::wire_len);
+        body + attachments + self.doc_id.len() + 64
     }
 }
 

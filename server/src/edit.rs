@@ -12,7 +12,6 @@ use base64::{
     Engine,
 };
 use bytes::Bytes;
-use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 use tidesync_engine::{
     protocol::{document::Document, wire::AttachmentInfo},
@@ -100,10 +99,9 @@ impl Upload {
     }
 }
 
-/// CouchDB's attachment digest: `md5-` and the base64 of the MD5 of the bytes.
-pub fn digest_of(data: &[u8]) -> String {
-    format!("md5-{}", STANDARD.encode(Md5::digest(data)))
-}
+/// CouchDB's attachment digest, shared with the client (which checks the
+/// bytes it downloads against it).
+pub use tidesync_engine::attachments::digest_of;
 
 /// Encodes attachment bytes for inline JSON.
 pub fn encode_base64(data: &[u8]) -> String {

@@ -67,6 +67,10 @@ pub(super) struct Inner {
     pub peers_seen: Cell<bool>,
     /// The `put`s waiting to be written together (group commit).
     pub puts: super::group::PutGroup,
+    /// When pulled attachments' bytes are downloaded.
+    pub attachment_mode: super::options::AttachmentMode,
+    /// Documents pulled since the last eager download of attachments.
+    pub pulled: RefCell<Vec<String>>,
 }
 
 impl Drop for Inner {
@@ -311,6 +315,7 @@ impl Inner {
         if self.run_resolver().await {
             self.scheduler.borrow_mut().request_now();
         }
+        self.prefetch_attachments().await;
         if unauthorized && !self.auth_tried.replace(true) && self.refresh_auth().await {
             self.scheduler.borrow_mut().request_now();
         } else if !failed {
@@ -333,6 +338,7 @@ impl Inner {
         let run = self
             .client
             .sync(transport, &BrowserEnv, self.remote_known.get(), |events| {
+                self.note_pulled(&events);
                 self.emit(events)
             });
         let report = match run.await {

@@ -5,6 +5,7 @@
 //! state and the sync cycle live in [`inner`], automatic sync in [`live`].
 
 mod args;
+mod attachments;
 mod callbacks;
 mod control;
 mod env;
@@ -118,6 +119,8 @@ impl Tidesync {
                 leader_status: RefCell::new(None),
                 forwarded: RefCell::new(Default::default()),
                 peers_seen: Cell::new(false),
+                attachment_mode: options.attachments,
+                pulled: RefCell::new(Vec::new()),
             });
             // Compete for leadership: the leader re-queues what a previous one
             // left in flight and syncs; until then (or as a follower) writes

@@ -37,7 +37,20 @@ const KNOWN: &[&str] = &[
     "conflicts",
     "resolver",
     "callbackTimeoutMs",
+    "maxAttachmentBytes",
+    "attachments",
 ];
+
+/// When a client downloads the bytes of attachments other clients added.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttachmentMode {
+    /// On first read (`getAttachment`): a pull brings only the metadata.
+    #[default]
+    Lazy,
+    /// Right after each pull that brought new ones, so they read offline.
+    Eager,
+}
 
 /// `Tidesync.open()` options as JS passes them.
 #[derive(Debug, Deserialize)]
@@ -113,6 +126,12 @@ pub struct OpenOptions {
     /// count as declined or failed.
     #[serde(default)]
     pub callback_timeout_ms: Option<u32>,
+    /// The largest attachment accepted locally, in bytes.
+    #[serde(default)]
+    pub max_attachment_bytes: Option<u64>,
+    /// When pulled attachments' bytes are downloaded.
+    #[serde(default)]
+    pub attachments: AttachmentMode,
 }
 
 /// The default of `callbackTimeoutMs`: long enough for a dialog-free resolver
@@ -196,6 +215,11 @@ impl OpenOptions {
                 )));
             }
         }
+        if options.max_attachment_bytes == Some(0) {
+            return Err(SdkError::InvalidOptions(
+                "maxAttachmentBytes must be at least 1".into(),
+            ));
+        }
         for (name, value) in [
             ("batchSize", options.batch_size),
             ("pullPageSize", options.pull_page_size),
@@ -254,6 +278,9 @@ impl OpenOptions {
             max_document_bytes: self
                 .max_document_bytes
                 .unwrap_or(defaults.max_document_bytes),
+            max_attachment_bytes: self
+                .max_attachment_bytes
+                .unwrap_or(defaults.max_attachment_bytes),
             sync,
             author: self.author.clone(),
             stamp_updated_at: self.stamp_updated_at.unwrap_or(false),

@@ -70,6 +70,26 @@ export interface OpenOptions {
    * the app decide) or failed (auth), and an `error` event says so.
    */
   callbackTimeoutMs?: number;
+  /** Largest attachment accepted locally, in bytes (default 10 MiB); a larger one is refused with `attachment_too_large`. */
+  maxAttachmentBytes?: number;
+  /**
+   * When the bytes of attachments other clients added are downloaded:
+   * `'lazy'` (default) on first `getAttachment`, `'eager'` right after each
+   * pull that brought them, so they can be read offline.
+   */
+  attachments?: 'lazy' | 'eager';
+}
+/** Options of `putAttachment()`. */
+export interface PutAttachmentOptions {
+  /** The MIME type (default: the Blob's `type`, else `application/octet-stream`). */
+  contentType?: string;
+  /** The `_rev` the change is based on: a stale one is refused with `conflict`. */
+  rev?: string;
+}
+/** Options of `removeAttachment()`. */
+export interface RemoveAttachmentOptions {
+  /** The `_rev` the change is based on: a stale one is refused with `conflict`. */
+  rev?: string;
 }
 /**
  * A conflict strategy. `merge` is a three-way merge (text through
@@ -108,7 +128,7 @@ export interface AllOptions {
  * stub). Passed through as the server sends it, so declared here rather than
  * from a Rust type.
  */
-export interface AttachmentStub { content_type: string; digest?: string; length?: number; revpos?: number; stub: true; }
+export interface AttachmentStub { content_type: string; digest?: string; length?: number; revpos?: number; stub?: true; }
 /** Names accepted by `on()`. */
 export type EventName = 'change' | 'conflict' | 'status' | 'error' | 'resolved';
 /** What listeners receive, by event. */

@@ -1,20 +1,21 @@
 //! The IndexedDB store: tidesync's persistent [`LocalStore`] in the browser.
 //!
-//! One database per tidesync name (`tidesync:{name}`), with two object stores
-//! (`docs` and `meta`, see [`schema`]): each document's record holds its body,
+//! One database per tidesync name (`tidesync:{name}`), with three object
+//! stores (`docs`, `meta` and the attachment bytes, see [`schema`]): each document's record holds its body,
 //! revision, base, outbox messages and conflict, as a serde_json string next to
 //! the fields IndexedDB indexes (see [`record`]); the outbox is the `queue`
 //! index over `docs`. Every engine change is one readwrite transaction (see
 //! [`transact`]), so a write and its outbox message land together or not at
 //! all, exactly as in the memory store.
 
+mod blobs;
 mod error;
 mod read;
 mod record;
 mod schema;
 mod transact;
 
-use std::{cell::Cell, fmt, rc::Rc};
+use std::{cell::Cell, collections::HashMap, fmt, rc::Rc};
 
 use indexed_db_futures::{database::Database, internals::SystemRepr};
 use js_sys::Promise;
@@ -152,6 +153,17 @@ impl IdbStore {
         read::visible_docs(self.db()?, query).await
     }
 
+    /// The Blob of the attachment bytes stored under `digest`, if any:
+    /// what `getAttachment` returns without copying them into wasm.
+    pub async fn attachment_blob(&self, digest: &str) -> Result<Option<JsValue>, StoreError> {
+        blobs::read(self.db()?, digest).await
+    }
+
+    /// Which of `digests` have their bytes stored.
+    pub async fn attachments_stored(&self, digests: &[String]) -> Result<Vec<bool>, StoreError> {
+        blobs::stored(self.db()?, digests).await
+    }
+
     /// The open connection, or [`StoreError::Closed`].
     fn db(&self) -> Result<&Database, StoreError> {
         if self.closed.get() {
@@ -209,6 +221,22 @@ impl LocalStore for IdbStore {
 
     async fn get_meta(&self, key: &str) -> Result<Option<Value>, StoreError> {
         read::get_meta(self.db()?, key).await
+    }
+
+    async fn save_attachment(
+        &self,
+        digest: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        blobs::save(self.db()?, digest, content_type, bytes).await
+    }
+
+    async fn load_attachments(
+        &self,
+        digests: &[String],
+    ) -> Result<HashMap<String, Vec<u8>>, StoreError> {
+        blobs::load(self.db()?, digests).await
     }
 
     async fn transact<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>

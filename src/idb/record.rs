@@ -56,6 +56,10 @@ pub(super) struct StoredDoc {
     /// server's), and `idb.js` reads it to show the `_rev`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     local_rev: Option<Revision>,
+    /// Added without a new schema version (v4 only adds a store): a record
+    /// written before it has no local attachment changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    local_attachments: Option<Attachments>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<OutboxMessage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,6 +93,7 @@ impl StoredDoc {
             updated_at,
             attachments,
             local_rev,
+            local_attachments,
         } = doc;
         StoredDoc {
             id,
@@ -100,6 +105,7 @@ impl StoredDoc {
             updated_at,
             attachments,
             local_rev,
+            local_attachments,
             messages,
             conflict,
             base_is_local: false,
@@ -125,6 +131,7 @@ impl StoredDoc {
             updated_at: self.updated_at,
             attachments: self.attachments,
             local_rev: self.local_rev,
+            local_attachments: self.local_attachments,
         };
         (doc, self.messages, self.conflict)
     }

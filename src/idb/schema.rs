@@ -36,6 +36,8 @@ const OUTBOX: &str = "outbox";
 const CONFLICTS: &str = "conflicts";
 /// Metadata, keyed by `key`.
 pub(super) const META: &str = "meta";
+/// Attachment bytes (Blobs), keyed by their digest (out of line), since v4.
+const ATTACHMENTS: &str = "attachments";
 /// The object stores of schema v2: the scope of
 /// [`transact`](super::IdbStore) transactions.
 pub(super) const ALL_STORES: [&str; 2] = [DOCS, META];
@@ -53,7 +55,7 @@ const DOC_ID_INDEX: &str = "docId";
 type Migration = fn(&Database, &web_sys::IdbTransaction) -> Result<(), Error>;
 
 /// The migrations; entry `i` upgrades a database from version `i` to `i + 1`.
-const MIGRATIONS: &[Migration] = &[v1, v2, v3];
+const MIGRATIONS: &[Migration] = &[v1, v2, v3, v4];
 
 /// The current schema version.
 pub(super) const VERSION: u32 = MIGRATIONS.len() as u32;
@@ -143,5 +145,13 @@ fn v2(db: &Database, upgrade: &web_sys::IdbTransaction) -> Result<(), Error> {
 /// older tidesync, which would read a shared base as missing, closes its
 /// connection instead of reading the new records.
 fn v3(_db: &Database, _upgrade: &web_sys::IdbTransaction) -> Result<(), Error> {
+    Ok(())
+}
+
+/// v4: the `attachments` object store, attachment bytes as Blobs keyed by
+/// digest. Records are unchanged (a record names its attachments' digests
+/// in its own members), so nothing is rewritten.
+fn v4(db: &Database, _upgrade: &web_sys::IdbTransaction) -> Result<(), Error> {
+    db.create_object_store(ATTACHMENTS).build()?;
     Ok(())
 }

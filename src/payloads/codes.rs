@@ -16,6 +16,12 @@ pub enum ApiCode {
     InvalidListener,
     /// `sync()` without a `remote`.
     NoRemote,
+    /// An attachment whose bytes are neither stored locally nor could be
+    /// downloaded (offline, no `remote`, refused by the server).
+    AttachmentUnavailable,
+    /// Downloaded attachment bytes that do not match their digest; nothing
+    /// was stored.
+    AttachmentCorrupt,
 }
 
 /// Stable codes of `TidesyncError`: the engine's (a document, a revision,
@@ -38,6 +44,8 @@ impl ErrorCode {
             ErrorCode::Api(ApiCode::InvalidOptions) => "invalid_options",
             ErrorCode::Api(ApiCode::InvalidListener) => "invalid_listener",
             ErrorCode::Api(ApiCode::NoRemote) => "no_remote",
+            ErrorCode::Api(ApiCode::AttachmentUnavailable) => "attachment_unavailable",
+            ErrorCode::Api(ApiCode::AttachmentCorrupt) => "attachment_corrupt",
         }
     }
 }

@@ -40,6 +40,16 @@ pub struct Conflict {
         ts(optional, type = "{ [name: string]: AttachmentStub }")
     )]
     pub remote_attachments: Option<Attachments>,
+    /// The attachments of the local side (metadata only; those without
+    /// `stub` were added here and are not on the server yet): compare the
+    /// digests with `remoteAttachments` to see which differ. A resolution
+    /// keeps both sides' additions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "typescript",
+        ts(optional, type = "{ [name: string]: AttachmentStub }")
+    )]
+    pub local_attachments: Option<Attachments>,
 }
 
 impl From<ConflictRecord> for Conflict {
@@ -52,6 +62,7 @@ impl From<ConflictRecord> for Conflict {
             remote_rev: record.remote_rev.map(|rev| rev.to_string()),
             detected_at: record.detected_at,
             remote_attachments: record.remote_attachments,
+            local_attachments: record.local_attachments,
         }
     }
 }
@@ -313,6 +324,10 @@ pub struct ErrorDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub current: Option<String>,
+    /// The attachment concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub name: Option<String>,
 }
 
 impl ErrorDetails {
@@ -324,6 +339,7 @@ impl ErrorDetails {
             limit: None,
             rev: None,
             current: None,
+            name: None,
         }
     }
 }

@@ -47,6 +47,7 @@ pub fn declarations() -> String {
         declaration::<Status>(&cfg),
         declaration::<MergeResult>(&cfg),
         declaration::<StorageInfo>(&cfg),
+        declaration::<AttachmentInfo>(&cfg),
         declaration::<ErrorDetails>(&cfg),
         declaration::<ChangeEvent>(&cfg),
         declaration::<ResolvedEvent>(&cfg),

@@ -88,6 +88,9 @@ async function collect(remote) {
       () => b.put({ _id: 'later', _rev: '1-abc' }), () => b.put({ _id: 'x', _rev: 'nope' }),
       () => b.get('_design/x'), () => b.resolve('car', {}), () => b.delete('missing'),
       () => b.put({ _id: 'huge', text: 'x'.repeat(2_000_000) }), () => b.all({ limt: 1 }),
+      () => b.putAttachment('car', 'big.bin', new ArrayBuffer(11 * 1024 * 1024)),
+      () => b.putAttachment('car', '_bad', new Uint8Array(1)),
+      () => b.getAttachment('car', 'none.jpg'),
     ];
     for (const fail of failures) {
       try { await fail(); out.push(['unexpected success', null]); } catch (e) {
@@ -108,6 +111,12 @@ async function collect(remote) {
     out.push(['Status', await a.status()]);
     out.push(['StorageInfo', await a.storage()]);
     out.push(['boolean', await a.persist()]);
+    // An attachment added here (pending), then pushed (a stub of the server's).
+    const photo = result(await a.putAttachment('car', 'photo.jpg', new Uint8Array([1, 2, 3]), { contentType: 'image/jpeg' }));
+    out.push(['AttachmentInfo[]', await a.attachments('car')]);
+    await a.sync();
+    await photo;
+    out.push(['AttachmentInfo[]', await a.attachments('car')]);
     await Promise.all([a.close(), b.close(), m.close(), r.close()]);
     for (const [ev, payload] of seen) out.push([`EventMap['${ev}']`, payload]);
     return out;
@@ -159,7 +168,7 @@ function compile(source) {
 }
 
 const HEADER = `import type {
-  Conflict, Doc, ErrorCode, EventMap, MergeResult, OutboxEntry, Status, StorageInfo, SyncOutcome, SyncReport, TidesyncError, WriteResult,
+  AttachmentInfo, Conflict, Doc, ErrorCode, EventMap, MergeResult, OutboxEntry, Status, StorageInfo, SyncOutcome, SyncReport, TidesyncError, WriteResult,
 } from 'tidesync';
 type ThrownError = { name: 'TidesyncError'; code: ErrorCode; message: string; details?: NonNullable<TidesyncError['details']> };
 type WriteResultNow = Omit<WriteResult, 'synced'>;
@@ -179,7 +188,7 @@ test('real payloads of every result and event match the package typings, and a d
   const samples = await collect(remote);
   const kinds = new Set(samples.map(([type]) => type));
   assert.ok(!kinds.has('unexpected success'), 'every bad call was refused');
-  for (const kind of ['WriteResult', 'SyncOutcome', 'SyncReport', 'Doc', 'Conflict', 'OutboxEntry', 'Status', 'MergeResult', 'ThrownError',
+  for (const kind of ['WriteResult', 'SyncOutcome', 'SyncReport', 'Doc', 'Conflict', 'OutboxEntry', 'Status', 'MergeResult', 'ThrownError', 'AttachmentInfo[]',
     "EventMap['change']", "EventMap['conflict']", "EventMap['status']", "EventMap['error']", "EventMap['resolved']"]) {
     assert.ok(kinds.has(kind), `a ${kind} payload was collected`);
   }
@@ -188,7 +197,9 @@ test('real payloads of every result and event match the package typings, and a d
   const origins = new Set(samples.filter(([type]) => type === "EventMap['change']").map(([, p]) => p.origin));
   assert.deepEqual([...origins].sort(), ['local', 'remote', 'tab']);
   const codes = new Set(samples.filter(([type]) => type === 'ThrownError').map(([, p]) => p.code));
-  assert.deepEqual([...codes].sort(), ['conflict', 'document_too_large', 'invalid_id', 'invalid_options', 'invalid_rev', 'not_conflicted', 'not_found']);
+  assert.deepEqual([...codes].sort(), ['attachment_too_large', 'conflict', 'document_too_large', 'invalid_attachment', 'invalid_id', 'invalid_options', 'invalid_rev', 'not_conflicted', 'not_found']);
+  const lists = samples.filter(([type]) => type === 'AttachmentInfo[]').map(([, list]) => list.map((x) => [x.name, x.length, x.stored, x.pending]));
+  assert.deepEqual(lists, [[['photo.jpg', 3, true, true]], [['photo.jpg', 3, true, false]]]);
   assert.ok(samples.some(([type, p]) => type === 'SyncReport' && p.errors.some((e) => e.retryAfterMs === 2000)), 'a sync issue with Retry-After');
   // What the browser's storage manager says of this origin: some bytes used,
   // room for more, and a yes or no on persistence.

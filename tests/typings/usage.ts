@@ -4,7 +4,7 @@ import init, { initSync, Tidesync, TidesyncError } from 'tidesync';
 import type {
   AllOptions, ChangeEvent, Conflict, ConflictPolicy, Doc, DocStatus, ErrorCode, ErrorEvent, EventName,
   EventPayload, InitOutput, Json, OpenOptions, OutboxEntry, RejectReason, ResolvedEvent, Status, Strategy,
-  SyncIssue, SyncOutcome, SyncReport, SyncState, WriteResult, FeedTransport,
+  SyncIssue, SyncOutcome, SyncReport, SyncState, WriteResult, FeedTransport, AttachmentInfo,
 } from 'tidesync';
 
 /** Everything `open()` accepts. */
@@ -258,4 +258,30 @@ export async function optionalArgumentsAndEventPayloads(db: Tidesync): Promise<n
   db.on('change', (c) => { const o: 'local' | 'tab' | 'remote' = c.origin; void o; });
   off();
   return docs.length + requeued;
+}
+
+// Attachments: a Blob, a buffer or a typed array in; a Blob, a URL and the list out.
+export async function attachments(db: Tidesync, photo: Blob): Promise<number> {
+  const put: WriteResult = await db.putAttachment('room', 'photo.jpg', photo, { contentType: 'image/jpeg' });
+  await db.putAttachment('room', 'plan.pdf', new Uint8Array([37, 80, 68, 70]), { rev: put.rev ?? undefined });
+  await db.putAttachment('room', 'raw.bin', new ArrayBuffer(8));
+  const blob: Blob = await db.getAttachment('room', 'photo.jpg');
+  const url: string = await db.attachmentUrl('room', 'photo.jpg');
+  URL.revokeObjectURL(url);
+  const list: AttachmentInfo[] = await db.attachments('room');
+  const first = list[0];
+  const stored: boolean | undefined = first?.stored;
+  const length: number | null | undefined = first?.length;
+  await db.removeAttachment('room', 'raw.bin');
+  await db.removeAttachment('room', 'plan.pdf', { rev: put.rev ?? undefined });
+  const eager = await Tidesync.open({ name: 'photos', attachments: 'eager', maxAttachmentBytes: 5_000_000 });
+  await eager.close();
+  // @ts-expect-error: a string is not attachment data
+  await db.putAttachment('room', 'a.txt', 'text');
+  // @ts-expect-error: only 'lazy' or 'eager'
+  await Tidesync.open({ name: 'photos', attachments: 'sometimes' });
+  const conflict = (await db.conflicts())[0];
+  const mine = conflict?.localAttachments?.['photo.jpg']?.digest;
+  void stored; void length; void mine;
+  return blob.size + list.length;
 }

@@ -68,6 +68,10 @@ impl<S: LocalStore> Client<S> {
                     let messages = self.store.outbox(after, limit).await?;
                     session.on_outbox(messages)
                 }
+                Step::LoadAttachments(digests) => {
+                    let bytes = self.store.load_attachments(&digests).await?;
+                    session.on_attachments(bytes)
+                }
                 Step::Send(request) => {
                     let response = transport.send(request).await;
                     session.on_response(response)

@@ -3,6 +3,7 @@
 //! runs under `cargo test` with the memory store and a fake server; the browser
 //! edge only supplies IndexedDB, fetch, ids and the clock.
 
+mod attachments;
 mod cycle;
 mod upkeep;
 
@@ -18,6 +19,11 @@ use crate::{
     store::{DocQuery, LocalStore, Snapshot, WriteBatch},
     sync::SyncConfig,
 };
+
+/// The default of [`ClientConfig::max_attachment_bytes`]: 10 MiB, room for
+/// a phone's photo, well under what CouchDB and the reference server take in
+/// one request.
+pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Sends requests to the remote database.
 #[allow(async_fn_in_trait)]
@@ -40,6 +46,8 @@ pub trait Environment {
 pub struct ClientConfig {
     /// The largest serialised document accepted locally, in bytes.
     pub max_document_bytes: usize,
+    /// The largest attachment accepted locally, in bytes.
+    pub max_attachment_bytes: u64,
     /// Sync tunables.
     pub sync: SyncConfig,
     /// Who writes through this client (the JS `author` option, e.g.
@@ -66,6 +74,7 @@ impl Default for ClientConfig {
     fn default() -> Self {
         ClientConfig {
             max_document_bytes: 1_000_000,
+            max_attachment_bytes: DEFAULT_MAX_ATTACHMENT_BYTES,
             sync: SyncConfig::default(),
             author: None,
             stamp_updated_at: false,

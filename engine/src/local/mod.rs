@@ -5,8 +5,10 @@
 use serde_json::{json, Value};
 
 pub use crate::merge::stamp::Stamp;
+pub use attachments::{plan_put_attachment, plan_remove_attachment};
 pub use resolution::{plan_auto_resolution, plan_discard_local, plan_resolution, plan_resolve};
 
+mod attachments;
 mod resolution;
 
 use crate::{
@@ -229,6 +231,7 @@ pub fn plan_put(
         updated_at: ctx.now,
         attachments: None,
         local_rev: None,
+        local_attachments: None,
     });
     doc.local = body;
     doc.deleted = false;
@@ -277,6 +280,7 @@ pub fn plan_delete(
     }
     doc.local = Body::new();
     doc.deleted = true;
+    doc.local_attachments = None;
     doc.updated_at = ctx.now;
     let version = record_local_change(snapshot, &mut batch, &mut doc, MessageOp::Delete, ctx);
     let outcome = outcome_of(&doc, version);
@@ -300,6 +304,7 @@ fn record_local_change(
             let local = (!doc.deleted).then(|| doc.local.clone());
             batch.put_conflicts.push(ConflictRecord {
                 local,
+                local_attachments: doc.current_attachments().cloned(),
                 ..conflict.clone()
             });
             return None;

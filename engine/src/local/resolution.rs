@@ -3,6 +3,7 @@
 
 use super::{outcome_of, record_local_change, WriteContext, WriteOutcome};
 use crate::{
+    attachments,
     error::EngineError,
     event::{Event, Origin},
     merge::Resolution,
@@ -45,10 +46,14 @@ pub fn plan_resolution(
     if !deleted {
         ctx.stamp.apply(&mut local, ctx.now);
     }
+    let local_attachments = (!deleted)
+        .then(|| resolved_attachments(doc, conflict))
+        .flatten();
     let mut doc = DocRecord {
         rev: conflict.remote_rev.clone(),
         base: conflict.remote.clone(),
         attachments: conflict.remote_attachments.clone(),
+        local_attachments,
         local,
         status: DocStatus::Pending,
         deleted,
@@ -83,7 +88,9 @@ pub fn plan_auto_resolution(
     resolution: &Resolution,
     ctx: &WriteContext,
 ) -> (WriteBatch, WriteOutcome, Vec<Event>) {
-    let (batch, outcome) = if resolution.body == conflict.remote {
+    let server_side = resolution.body == conflict.remote
+        && (resolution.body.is_none() || resolved_attachments(doc, conflict).is_none());
+    let (batch, outcome) = if server_side {
         let mut batch = WriteBatch::default();
         end_local_changes(&mut batch, snapshot, &doc.id);
         let server = ServerSide {
@@ -191,8 +198,25 @@ fn take_server_side(
         updated_at: now,
         attachments,
         local_rev: None,
+        local_attachments: None,
     });
     (outcome, deleted)
+}
+
+/// The attachments a resolution of `conflict` keeps: the three-way merge of
+/// the server's at the base, the local side's and the remote side's, so an
+/// attachment added on either side survives (a local deletion of the whole
+/// document keeps the remote side's). `None` when that is the remote set.
+fn resolved_attachments(doc: &DocRecord, conflict: &ConflictRecord) -> Option<Attachments> {
+    let remote = conflict.remote_attachments.as_ref();
+    let local = if doc.deleted {
+        remote
+    } else {
+        doc.current_attachments()
+    };
+    let merged = attachments::merge(doc.attachments.as_ref(), local, remote);
+    let unchanged = attachments::same_digests(Some(&merged), remote);
+    (!unchanged).then_some(merged)
 }
 
 /// Drops the document's conflict and every message it has: what a

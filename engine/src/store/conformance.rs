@@ -2,6 +2,7 @@
 //! store, in a real browser for IndexedDB. It panics (assert) on the first
 //! difference, which both test harnesses report as a failure.
 
+mod attachments;
 mod creating;
 
 use std::future::Future;
@@ -41,6 +42,15 @@ fn doc(id: &str, status: DocStatus, deleted: bool) -> DocRecord {
         // The last local write's revision, which every store must keep.
         local_rev: (status != DocStatus::Synced)
             .then(|| Revision::next_of(None, &body(json!({"name": id})), deleted)),
+        // A pending document's attachments, one of them added locally.
+        local_attachments: (status == DocStatus::Pending && !deleted).then(|| {
+            let mut set = stubs("photo.jpg");
+            set.insert(
+                "note.txt".into(),
+                json!({"content_type": "text/plain", "digest": "md5-BBBB", "length": 5}),
+            );
+            set
+        }),
     }
 }
 
@@ -83,6 +93,7 @@ where
     conflicts_and_meta(&make().await).await;
     creating::creating_writes_see_what_exists(&make().await).await;
     creating::repeated_updates_count_every_write(&make().await).await;
+    attachments::bytes_by_digest(&make().await).await;
 }
 
 async fn empty_store<S: LocalStore>(store: &S) {
@@ -342,6 +353,7 @@ async fn conflicts_and_meta<S: LocalStore>(store: &S) {
         remote_rev: "2-abc".parse().ok(),
         detected_at: 5.0,
         remote_attachments: Some(stubs("plan.pdf")),
+        local_attachments: Some(stubs("photo.jpg")),
     };
     let batch = WriteBatch {
         put_conflicts: vec![conflict("y"), conflict("x")],

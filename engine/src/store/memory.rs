@@ -1,7 +1,10 @@
 //! An in-memory store: the reference backend for host tests and for apps that
 //! want no persistence (server-side rendering, tests of their own).
 
-use std::{cell::RefCell, collections::BTreeMap};
+use std::{
+    cell::RefCell,
+    collections::{BTreeMap, HashMap},
+};
 
 use serde_json::Value;
 
@@ -18,6 +21,7 @@ struct Tables {
     outbox: BTreeMap<u64, OutboxMessage>,
     conflicts: BTreeMap<String, ConflictRecord>,
     meta: BTreeMap<String, Value>,
+    attachments: HashMap<String, Vec<u8>>,
 }
 
 /// A [`LocalStore`] in a `RefCell`. Transactions are trivially atomic because
@@ -76,6 +80,28 @@ impl LocalStore for MemoryStore {
 
     async fn get_meta(&self, key: &str) -> Result<Option<Value>, StoreError> {
         Ok(self.tables.borrow().meta.get(key).cloned())
+    }
+
+    async fn save_attachment(
+        &self,
+        digest: &str,
+        _content_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut tables = self.tables.borrow_mut();
+        tables.attachments.insert(digest.to_owned(), bytes.to_vec());
+        Ok(())
+    }
+
+    async fn load_attachments(
+        &self,
+        digests: &[String],
+    ) -> Result<HashMap<String, Vec<u8>>, StoreError> {
+        let tables = self.tables.borrow();
+        Ok(digests
+            .iter()
+            .filter_map(|d| tables.attachments.get(d).map(|b| (d.clone(), b.clone())))
+            .collect())
     }
 
     async fn transact<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>

@@ -9,7 +9,7 @@
 pub mod conformance;
 pub mod memory;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
@@ -217,6 +217,20 @@ pub trait LocalStore {
     async fn conflicts(&self) -> Result<Vec<ConflictRecord>, StoreError>;
     /// A metadata value.
     async fn get_meta(&self, key: &str) -> Result<Option<Value>, StoreError>;
+    /// Keeps attachment bytes under their digest, before any record names
+    /// them (bytes are stored once however many documents name them).
+    async fn save_attachment(
+        &self,
+        digest: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError>;
+    /// The bytes of those of `digests` the store holds, by digest: what a
+    /// push reads to send attachments added locally.
+    async fn load_attachments(
+        &self,
+        digests: &[String],
+    ) -> Result<HashMap<String, Vec<u8>>, StoreError>;
     /// Reads the documents `ids` (with their messages and conflicts) and the next
     /// outbox sequence, hands them to `plan`, and writes the batch it returns, all
     /// in one transaction. When `plan` fails nothing is written.
@@ -289,6 +303,22 @@ impl<S: LocalStore> LocalStore for std::rc::Rc<S> {
 
     async fn get_meta(&self, key: &str) -> Result<Option<Value>, StoreError> {
         (**self).get_meta(key).await
+    }
+
+    async fn save_attachment(
+        &self,
+        digest: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        (**self).save_attachment(digest, content_type, bytes).await
+    }
+
+    async fn load_attachments(
+        &self,
+        digests: &[String],
+    ) -> Result<HashMap<String, Vec<u8>>, StoreError> {
+        (**self).load_attachments(digests).await
     }
 
     async fn transact<T, E, F>(&self, ids: &[String], plan: F) -> Result<T, E>

@@ -30,6 +30,10 @@ pub enum Step {
         /// Most messages to read.
         limit: usize,
     },
+    /// Read the bytes of these attachment digests from the store, then call
+    /// [`SyncSession::on_attachments`]: the batch about to be pushed carries
+    /// attachments added locally, inline.
+    LoadAttachments(Vec<String>),
     /// Send the request, then call [`SyncSession::on_response`].
     Send(HttpRequest),
     /// Run the plan in one store transaction, emit its events after commit, then
@@ -50,6 +54,7 @@ enum Phase {
     CheckRemote,
     CreateRemote,
     Push(Vec<OutboxMessage>),
+    LoadingAttachments(Vec<OutboxMessage>),
     FetchConflicts(Vec<(OutboxMessage, PushResult)>),
     Settling,
     Pull,
@@ -312,7 +317,7 @@ impl SyncSession {
             self.remote_ok = false;
         }
         let in_flight = match &phase {
-            Phase::Push(batch) => batch.clone(),
+            Phase::Push(batch) | Phase::LoadingAttachments(batch) => batch.clone(),
             Phase::FetchConflicts(results) => results.iter().map(|(m, _)| m.clone()).collect(),
             _ => Vec::new(),
         };
@@ -342,7 +347,7 @@ impl SyncSession {
             Phase::Push(batch) => self.on_pushed(batch, response),
             Phase::FetchConflicts(results) => self.on_fetched(results, response),
             Phase::Pull => self.on_changes(response),
-            Phase::Settling | Phase::Finishing => self.finish(),
+            Phase::Settling | Phase::Finishing | Phase::LoadingAttachments(_) => self.finish(),
         }
     }
 

@@ -5,9 +5,11 @@ use std::{
     collections::{BTreeMap, VecDeque},
 };
 
+use base64::{engine::general_purpose::STANDARD, Engine as _};
 use serde_json::{json, Value};
 
 use crate::{
+    attachments::digest_of,
     client::{Environment, Transport},
     http::{HttpRequest, HttpResponse, Method, TransportError},
     model::Body,
@@ -86,6 +88,13 @@ impl FakeServer {
             .unwrap_or_default()
     }
 
+    /// The bytes of attachment `name` of the current revision of `id`.
+    pub fn attachment_bytes(&self, id: &str, name: &str) -> Option<Vec<u8>> {
+        let docs = self.docs.borrow();
+        let data = docs.get(id)?.attachments.get(name)?.get("data")?.as_str()?;
+        STANDARD.decode(data).ok()
+    }
+
     /// Writes `value` as another client would (`_bulk_docs` with one
     /// document): its `_rev` must be the current one.
     pub fn write_as_other_client(&self, value: Value) -> Value {
@@ -111,7 +120,14 @@ impl FakeServer {
                     .and_then(Value::as_str)
                     .ok_or("bad_request")?;
                 let content_type = info.get("content_type").cloned().unwrap_or(Value::Null);
-                json!({"content_type": content_type, "digest": format!("md5-{data}"), "length": data.len()})
+                let bytes = STANDARD.decode(data).map_err(|_| "bad_request")?;
+                // The bytes stay beside the metadata (left out of stubs).
+                json!({
+                    "content_type": content_type,
+                    "digest": digest_of(&bytes),
+                    "length": bytes.len(),
+                    "data": data,
+                })
             };
             kept.insert(name.clone(), meta);
         }
@@ -184,6 +200,7 @@ impl FakeServer {
                 .iter()
                 .map(|(name, meta)| {
                     let mut stub = meta.as_object().cloned().unwrap_or_default();
+                    stub.remove("data");
                     stub.insert("stub".into(), true.into());
                     (name.clone(), Value::Object(stub))
                 })

@@ -1,6 +1,7 @@
 //! Scenario tests of the client over the memory store and a fake CouchDB: each
 //! invariant of the design as a story.
 
+mod attachment_writes;
 mod attachments;
 mod bulk_writes;
 mod device;

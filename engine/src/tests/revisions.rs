@@ -220,6 +220,7 @@ fn a_record_from_before_local_revisions_stays_writable() {
         updated_at: 1.0,
         attachments: None,
         local_rev: None,
+        local_attachments: None,
     };
     let store = device.client.store();
     let batch = WriteBatch {

@@ -22,6 +22,7 @@ fn conflict(base: Value, local: Option<Value>, remote: Option<Value>) -> Conflic
         remote_rev: Some("2-abc".parse::<Revision>().expect("rev")),
         detected_at: 1.0,
         remote_attachments: None,
+        local_attachments: None,
     }
 }
 

@@ -294,6 +294,7 @@ impl Transport for WritesBehindTheCursor<'_> {
                     updated_at: 1.0,
                     attachments: None,
                     local_rev: None,
+                    local_attachments: None,
                 }],
                 put_messages: vec![crate::outbox::OutboxMessage {
                     seq,

@@ -5,6 +5,7 @@ mod push;
 
 use super::{Applied, ApplyContext, RemoteDoc};
 use crate::{
+    attachments,
     event::{Event, Origin, Settlement},
     local::{self, WriteContext, WriteOutcome},
     merge::auto_resolve,
@@ -105,14 +106,16 @@ impl<'a> Work<'a> {
             if current.state == MessageState::Rejected {
                 continue;
             }
-            // The stubs of the revision the push is based on: the server
-            // drops any attachment the new revision leaves out.
-            let attachments = self
-                .snapshot
-                .docs
-                .get(&current.doc_id)
-                .filter(|doc| doc.rev.is_some() && doc.rev == current.base_rev)
-                .and_then(|doc| doc.attachments.clone());
+            // The local version's attachments, or else the stubs of the
+            // revision the push is based on: the server drops any attachment
+            // the new revision leaves out.
+            let doc = self.snapshot.docs.get(&current.doc_id);
+            let attachments = doc
+                .and_then(|doc| doc.local_attachments.clone())
+                .or_else(|| {
+                    doc.filter(|doc| doc.rev.is_some() && doc.rev == current.base_rev)
+                        .and_then(|doc| doc.attachments.clone())
+                });
             let claimed = OutboxMessage {
                 state: MessageState::InFlight,
                 attempts: current.attempts + 1,
@@ -168,8 +171,13 @@ impl<'a> Work<'a> {
                 }
             }
             DocStatus::Pending => {
-                let same =
-                    doc.deleted == remote.deleted && (doc.deleted || doc.local == remote.body);
+                let same = doc.deleted == remote.deleted
+                    && (doc.deleted
+                        || (doc.local == remote.body
+                            && attachments::same_digests(
+                                doc.current_attachments(),
+                                remote.attachments.as_ref(),
+                            )));
                 self.drop_messages(&id);
                 if same {
                     // Both sides made the same change: nothing to decide, and
@@ -193,6 +201,7 @@ impl<'a> Work<'a> {
                     remote_rev: Some(remote.rev),
                     detected_at: self.now,
                     remote_attachments: remote.attachments,
+                    local_attachments: doc.current_attachments().cloned(),
                 };
                 if let Some(outcome) = self.try_auto_resolve(&doc, &conflict, true) {
                     self.pulled_resolution(&outcome);
@@ -285,5 +294,6 @@ fn synced_doc(id: &str, remote: &RemoteDoc, now: f64) -> DocRecord {
         updated_at: now,
         attachments: remote.attachments.clone(),
         local_rev: None,
+        local_attachments: None,
     }
 }

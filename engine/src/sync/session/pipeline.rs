@@ -9,8 +9,11 @@
 //! no document of the batch on the wire: that document's next message waits
 //! for the revision the push brings back.
 
+use std::collections::{BTreeSet, HashMap};
+
 use super::{Phase, Step, SyncSession};
 use crate::{
+    attachments,
     http::{HttpResponse, TransportError},
     outbox::OutboxMessage,
     protocol::wire::BulkDocsRequest,
@@ -24,7 +27,34 @@ impl SyncSession {
     /// Sends `batch` (claimed), claiming the batch after it meanwhile when
     /// one can be picked from what was read.
     pub(super) fn push(&mut self, batch: Vec<OutboxMessage>) -> Step {
-        let docs = batch.iter().map(OutboxMessage::to_wire).collect();
+        let digests: BTreeSet<String> = batch
+            .iter()
+            .filter_map(|m| m.attachments.as_ref())
+            .flat_map(attachments::local_digests)
+            .map(str::to_owned)
+            .collect();
+        if digests.is_empty() {
+            return self.push_with(batch, &HashMap::new());
+        }
+        self.phase = Phase::LoadingAttachments(batch);
+        Step::LoadAttachments(digests.into_iter().collect())
+    }
+
+    /// Takes the bytes a [`Step::LoadAttachments`] read (by digest; a
+    /// missing one goes as a stub, which the server refuses for its
+    /// document alone) and pushes the batch that waited on them.
+    pub fn on_attachments(&mut self, bytes: HashMap<String, Vec<u8>>) -> Step {
+        match std::mem::replace(&mut self.phase, Phase::Finishing) {
+            Phase::LoadingAttachments(batch) => self.push_with(batch, &bytes),
+            other => {
+                self.phase = other;
+                self.finish()
+            }
+        }
+    }
+
+    fn push_with(&mut self, batch: Vec<OutboxMessage>, bytes: &HashMap<String, Vec<u8>>) -> Step {
+        let docs = batch.iter().map(|m| m.to_wire_with(bytes)).collect();
         let request = post(
             "_bulk_docs",
             &BulkDocsRequest {

@@ -4,6 +4,7 @@
 
 use super::Work;
 use crate::{
+    attachments,
     event::{Event, RejectReason, Settlement},
     model::{Attachments, ConflictRecord, DocRecord, DocStatus},
     outbox::{MessageOp, MessageState, OutboxMessage, SentCopy},
@@ -201,12 +202,21 @@ impl Work<'_> {
             };
             let base =
                 (pushed.op == MessageOp::Put).then(|| pushed.body.clone().unwrap_or_default());
-            let attachments = attachments.filter(|_| pushed.op == MessageOp::Put);
+            let attachments = attachments
+                .filter(|_| pushed.op == MessageOp::Put)
+                .map(|set| attachments::landed(&set));
+            let local_attachments = doc.local_attachments.as_ref().and_then(|local| {
+                attachments::after_landing(
+                    local,
+                    attachments.as_ref().unwrap_or(&Attachments::new()),
+                )
+            });
             self.put_doc(DocRecord {
                 rev: Some(rev.clone()),
                 base,
                 status,
                 attachments,
+                local_attachments,
                 ..doc
             });
         }
@@ -236,6 +246,7 @@ impl Work<'_> {
             local: (!doc.deleted).then(|| doc.local.clone()),
             remote: remote.as_ref().and_then(RemoteDoc::body_or_none),
             remote_attachments: remote.as_ref().and_then(|r| r.attachments.clone()),
+            local_attachments: doc.current_attachments().cloned(),
             remote_rev: remote.map(|r| r.rev),
             detected_at: self.now,
         };
@@ -289,6 +300,13 @@ fn is_own_write(sent: &SentCopy, remote: &RemoteDoc) -> bool {
     }
     match sent.op {
         MessageOp::Delete => remote.deleted,
-        MessageOp::Put => !remote.deleted && sent.body.as_ref() == Some(&remote.body),
+        MessageOp::Put => {
+            !remote.deleted
+                && sent.body.as_ref() == Some(&remote.body)
+                && attachments::same_names_and_lengths(
+                    sent.attachments.as_ref(),
+                    remote.attachments.as_ref(),
+                )
+        }
     }
 }
