@@ -4,7 +4,8 @@
 // bench-results/. Exits non-zero when any benchmark failed; targets never fail it.
 //
 //   node bench/run.mjs [--n 10000] [--runs 5] [--pull-n 100000] [--fanout-clients 1000] [--timeout 600] [--smoke]
-//                      [--only writes,reads.all,replay,pull,memory,fanout,size]  (benchmark ids or their prefixes)
+//                      [--photos 20] [--photo-kib 1024]  (the attachment benchmarks' photos: how many, KiB each)
+//                      [--only writes,reads.all,replay,pull,attachments,memory,fanout,size]  (benchmark ids or their prefixes)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +25,8 @@ const { values: flags } = parseArgs({
     runs: { type: 'string', default: '5' },
     'pull-n': { type: 'string', default: '100000' },
     'fanout-clients': { type: 'string', default: '1000' },
+    photos: { type: 'string', default: '20' },
+    'photo-kib': { type: 'string', default: '1024' },
     timeout: { type: 'string', default: '600' },
     smoke: { type: 'boolean', default: false },
     only: { type: 'string' },
@@ -35,8 +38,9 @@ const int = (name, v) => {
   return x;
 };
 const config = flags.smoke
-  ? { n: 50, runs: 1, pullN: 200, timeoutMs: 60_000, smoke: true }
+  ? { n: 50, runs: 1, pullN: 200, photos: 3, photoBytes: 64 * 1024, timeoutMs: 60_000, smoke: true }
   : { n: int('n', flags.n), runs: int('runs', flags.runs), pullN: int('pull-n', flags['pull-n']),
+    photos: int('photos', flags.photos), photoBytes: int('photo-kib', flags['photo-kib']) * 1024,
     timeoutMs: int('timeout', flags.timeout) * 1000, smoke: false };
 config.fanoutClients = int('fanout-clients', flags['fanout-clients']);
 // `--only a,b`: just the benchmarks whose id is or starts with one of these.
@@ -59,7 +63,7 @@ try {
   stops.push(page.stop);
   browser = await launch();
   log(`tidesync-server ${tide.url}, pouchdb-server ${pouch.url}, page ${page.url}/bench.html`);
-  log(`N=${config.n}, runs=${config.runs}, memory pull of ${config.pullN}`);
+  log(`N=${config.n}, runs=${config.runs}, memory pull of ${config.pullN}, ${config.photos} photos of ${config.photoBytes} bytes`);
 
   // Apache CouchDB too, when COUCHDB_URL names one (COUCHDB_USER/COUCHDB_PASSWORD an admin).
   const couch = process.env.COUCHDB_URL
@@ -86,7 +90,8 @@ try {
   const data = {
     date: new Date().toISOString(),
     machine: machine(browser.version()),
-    config: { n: config.n, runs: config.runs, pullN: config.pullN, fanoutClients: config.fanoutClients, smoke: config.smoke,
+    config: { n: config.n, runs: config.runs, pullN: config.pullN, photos: config.photos, photoBytes: config.photoBytes,
+      fanoutClients: config.fanoutClients, smoke: config.smoke,
       tidesync: 'defaults: batchSize 500, pullPageSize 1000; live: false for sync benchmarks',
       pouchdb: 'pouchdb 9 browser bundle, idb adapter, replicate batch_size 100 (default)' },
     results,

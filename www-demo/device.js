@@ -1,10 +1,12 @@
 // One simulated device: its own local database (IndexedDB) syncing with the
-// shared remote, its pane (status bar, offline switch, inspections, outbox) and
-// the actions on it. The offline switch survives a reload, like airplane mode.
+// shared remote, its pane (status bar, offline switch, inspections with their
+// photos, outbox) and the actions on it. The offline switch survives a reload,
+// like airplane mode.
 import { Tidesync } from './pkg/index.js';
 import { h, renderInspections, renderOutbox, renderStatus } from './render.js';
 import { blankInspection, bodyOf, newInspectionId } from './model.js';
-import { mergeConflict } from './merge.js';
+import { META_FIELDS, mergeConflict, same } from './merge.js';
+import { DraftPhotos, MAX_PHOTO_BYTES, PhotoStore, SavedPhotos, photoError } from './photos.js';
 
 const RESOLVED_BY = {
   merge: 'merged both versions',
@@ -13,6 +15,12 @@ const RESOLVED_BY = {
   clientWins: 'kept this device\u2019s version',
   newestWins: 'kept the newest version',
   custom: 'resolved by the app',
+};
+
+/** Whether two versions of a document have the same body (the SDK's stamps aside). */
+const sameBody = (a, b) => {
+  const body = (doc) => Object.fromEntries(Object.entries(bodyOf(doc)).filter(([key]) => !META_FIELDS.has(key)));
+  return same(body(a), body(b));
 };
 
 export class Device {
@@ -37,6 +45,8 @@ export class Device {
     this.dirty = false;
     this.rendering = null;
     this.conflictIds = [];
+    this.photos = null; // the PhotoStore, once open
+    this.editingPhotos = null; // the SavedPhotos the editor shows, while it is open
   }
 
   get networkKey() { return `tidesync-demo:${this.config.name}:network`; }
@@ -56,13 +66,22 @@ export class Device {
     renderStatus(this.el.status, { ...status, lastSyncAt: status.lastSyncAt ?? remembered });
   }
 
-  /** Opens the device's database; `options` add to the demo's (e.g. a conflict policy). */
+  /**
+   * Opens the device's database; `options` add to the demo's (e.g. a conflict
+   * policy). Photos other devices add are downloaded right after the pull
+   * that brings them (`eager`), so they show here offline too.
+   */
   async open(remote, options = {}) {
-    this.db = await Tidesync.open({ name: this.config.name, remote, author: this.config.author, ...options });
+    this.db = await Tidesync.open({
+      name: this.config.name, remote, author: this.config.author, attachments: 'eager', maxAttachmentBytes: MAX_PHOTO_BYTES, ...options,
+    });
+    this.photos = new PhotoStore(this.db);
     if (!this.networkEnabled) this.db.setNetworkEnabled(false);
     this.showNetwork();
     this.db.on('status', (status) => { this.showStatus(status); this.refresh(); });
-    for (const event of ['change', 'conflict', 'error']) this.db.on(event, () => this.refresh());
+    // A change of an inspection, its photos included (here, in another tab, or pulled), shows its thumbnails anew.
+    this.db.on('change', ({ id }) => { this.photos.changed(id); this.refresh(); });
+    for (const event of ['conflict', 'error']) this.db.on(event, () => this.refresh());
     this.db.on('resolved', (event) => { this.notifyResolved(event); this.refresh(); });
     this.el.toggle.addEventListener('change', () => this.setNetwork(this.el.toggle.checked));
     this.el.syncNow.addEventListener('click', () => this.syncNow());
@@ -98,39 +117,83 @@ export class Device {
   }
 
   async create() {
-    const body = await this.dialogs.editInspection({
-      title: 'New inspection', subtitle: `On ${this.config.label}`, doc: blankInspection(this.config.person),
-    });
-    if (body) await this.db.put({ _id: newInspectionId(), ...body });
+    // The photos of a new inspection wait in memory, and are written once it is.
+    const photos = new DraftPhotos();
+    try {
+      const body = await this.dialogs.editInspection({
+        title: 'New inspection', subtitle: `On ${this.config.label}`, doc: blankInspection(this.config.person), photos,
+      });
+      if (body) {
+        const id = newInspectionId();
+        await this.db.put({ _id: id, ...body });
+        for (const error of await photos.saveTo(this.db, id)) this.notify(photoError(error));
+      }
+    } finally {
+      photos.discard();
+    }
     await this.refresh();
   }
 
   async edit(id) {
     let doc = await this.db.get(id);
     let draft = bodyOf(doc);
-    while (doc) {
-      const body = await this.dialogs.editInspection({ title: 'Edit inspection', subtitle: `On ${this.config.label}`, doc: draft });
-      if (!body) break;
-      const mine = { ...bodyOf(doc), ...body };
-      try {
-        // Based on the version the dialog showed: a put naming its `_rev`.
-        await this.db.put({ ...mine, _id: id, _rev: doc._rev });
-        break;
-      } catch (error) {
-        if (error?.code !== 'conflict') throw error;
-        // It changed while the dialog was open (a pull, another tab): the
-        // edit is not lost, it reopens merged into the version there is now
-        // (where both changed one field, the edit's value stays).
-        this.notify(`${body.building || id} changed while you were editing it: your edit is merged into the new version; check it and save again.`);
-        const latest = await this.db.get(id);
-        if (!latest) {
-          await this.db.put({ ...mine, _id: id }); // deleted meanwhile: the edit brings it back
+    // Photos are written as they are added or removed, whether the edit is saved or not.
+    this.editingPhotos = new SavedPhotos(this.db, id, () => this.refresh());
+    try {
+      while (doc) {
+        const body = await this.dialogs.editInspection({
+          title: 'Edit inspection', subtitle: `On ${this.config.label}`, doc: draft, photos: this.editingPhotos,
+        });
+        if (!body) break;
+        const mine = { ...bodyOf(doc), ...body };
+        try {
+          await this.putOver(doc, mine);
           break;
+        } catch (error) {
+          if (error?.code !== 'conflict') throw error;
+          // It changed while the dialog was open (a pull, another tab): the
+          // edit is not lost, it reopens merged into the version there is now
+          // (where both changed one field, the edit's value stays).
+          this.notify(`${body.building || id} changed while you were editing it: your edit is merged into the new version; check it and save again.`);
+          const latest = await this.db.get(id);
+          if (!latest) {
+            await this.db.put({ ...mine, _id: id }); // deleted meanwhile: the edit brings it back
+            break;
+          }
+          const { merged } = mergeConflict({ base: bodyOf(doc), local: mine, remote: bodyOf(latest) });
+          draft = merged ?? mine;
+          doc = latest;
         }
-        const { merged } = mergeConflict({ base: bodyOf(doc), local: mine, remote: bodyOf(latest) });
-        draft = merged ?? mine;
-        doc = latest;
       }
+    } finally {
+      this.editingPhotos = null;
+    }
+    await this.refresh();
+  }
+
+  /**
+   * Puts `body` based on the version `doc` the editor showed, naming its
+   * `_rev`. When the newer version there is now differs only in its photos
+   * (added or removed in the editor, or on another device), the edit goes
+   * over that one: photos are not part of the body, and a put keeps them.
+   */
+  async putOver(doc, body) {
+    try {
+      return await this.db.put({ ...body, _id: doc._id, _rev: doc._rev });
+    } catch (error) {
+      if (error?.code !== 'conflict') throw error;
+      const latest = await this.db.get(doc._id);
+      if (!latest || !sameBody(latest, doc)) throw error;
+      return this.db.put({ ...body, _id: doc._id, _rev: latest._rev });
+    }
+  }
+
+  /** The remove button of a thumbnail on a card. */
+  async removePhoto(id, name) {
+    try {
+      await this.db.removeAttachment(id, name);
+    } catch (error) {
+      if (error?.code !== 'not_found') this.notify(photoError(error)); // not_found: already gone
     }
     await this.refresh();
   }
@@ -191,10 +254,18 @@ export class Device {
       this.db.all(), this.db.outbox(), this.db.conflicts(), this.db.status(),
     ]);
     this.conflictIds = conflicts.map((c) => c.id);
-    const sets = { pendingIds: new Set(outbox.map((e) => e.docId)), conflictIds: new Set(this.conflictIds) };
+    const photosOf = new Map(await Promise.all(docs.map(async (doc) => [doc._id, await this.photos.of(doc._id)])));
+    const sets = { pendingIds: new Set(outbox.map((e) => e.docId)), conflictIds: new Set(this.conflictIds), photosOf };
     renderInspections(this.el.list, docs, sets, {
       edit: (id) => this.edit(id), remove: (id) => this.remove(id), resolve: (id) => this.review(id),
+      removePhoto: (id, name) => this.removePhoto(id, name),
     });
+    const editing = this.editingPhotos;
+    if (editing?.show) {
+      const photos = await this.photos.of(editing.id);
+      editing.show?.(photos); // unless the editor closed meanwhile
+    }
+    this.photos.sweep(new Set(docs.map((doc) => doc._id)));
     renderOutbox(this.el.outbox, outbox);
     this.showStatus(status);
     this.el.banner.hidden = conflicts.length === 0;

@@ -1,7 +1,10 @@
-// The inspection editor: a modal form for a new or an existing inspection and
-// its extinguishers. Resolves to the edited body, or null when cancelled.
-import { h } from './render.js';
+// The inspection editor: a modal form for a new or an existing inspection, its
+// extinguishers and its photos. Resolves to the edited body, or null when
+// cancelled. Photos are not part of the body: the `photos` the device passes
+// (photos.js) add and remove them, and call back with the list to show.
+import { h, photoStrip } from './render.js';
 import { EXTINGUISHER_STATUSES, extinguishersOf, nextTag } from './model.js';
+import { photoError } from './photos.js';
 
 const TEXT_FIELDS = ['building', 'area', 'inspector', 'date', 'notes'];
 
@@ -25,8 +28,38 @@ function readRows(rows) {
   }));
 }
 
-/** Opens `dialog` (#editor-dialog) on `doc`; resolves to the body to save, or null. */
-export function editInspection(dialog, { title, subtitle, doc }) {
+/** The photos part: thumbnails (each removable), a note on when they are kept, and "Add photo" (camera or file). */
+function photoSection(dialog, photos) {
+  const slot = dialog.querySelector('.photo-slot');
+  const input = dialog.querySelector('.photo-input');
+  const error = dialog.querySelector('.photo-error');
+  dialog.querySelector('.photo-note').textContent = photos.note;
+  error.textContent = '';
+  const attempt = async (work) => {
+    error.textContent = '';
+    try {
+      await work();
+    } catch (e) {
+      error.textContent = photoError(e);
+    }
+  };
+  input.value = '';
+  input.onchange = () => {
+    const [file] = input.files;
+    input.value = ''; // the same photo can be picked again
+    if (file) attempt(() => photos.add(file));
+  };
+  const remove = (name) => attempt(async () => {
+    await photos.remove(name);
+    input.focus(); // the button pressed is gone
+  });
+  photos.watch((list) => {
+    slot.replaceChildren(photoStrip(list, 'this inspection', remove) ?? h('p', { class: 'photos-empty' }, 'No photos yet.'));
+  });
+}
+
+/** Opens `dialog` (#editor-dialog) on `doc` and its `photos`; resolves to the body to save, or null. */
+export function editInspection(dialog, { title, subtitle, doc, photos }) {
   const form = dialog.querySelector('form');
   const rows = dialog.querySelector('.ext-rows');
   dialog.querySelector('.dialog-title').textContent = title;
@@ -38,10 +71,14 @@ export function editInspection(dialog, { title, subtitle, doc }) {
     rows.append(row);
     row.querySelector('[name=location]').focus();
   };
+  photoSection(dialog, photos);
   dialog.returnValue = '';
   dialog.showModal();
   return new Promise((resolve) => {
     dialog.addEventListener('close', () => {
+      photos.watch(null);
+      dialog.querySelector('.photo-input').onchange = null;
+      dialog.querySelector('.photo-slot').replaceChildren();
       if (dialog.returnValue !== 'save') return resolve(null);
       const body = Object.fromEntries(TEXT_FIELDS.map((name) => [name, form.elements[name].value.trim()]));
       resolve({ ...doc, ...body, extinguishers: readRows(rows) });

@@ -56,7 +56,29 @@ function syncBadge(state) {
   return h('span', { class: `badge sync-${state}`, dataset: { sync: state } }, text);
 }
 
-function inspectionCard(doc, state, actions) {
+/**
+ * Thumbnails of an inspection's photos (`[{ name, url, pending, draft }]`), each
+ * a link to the full photo with a remove button; one not yet on the server
+ * says so. `label` names the inspection in the alt texts; null when none.
+ */
+export function photoStrip(photos, label, onRemove) {
+  if (photos.length === 0) return null;
+  return h('ul', { class: 'photos', 'aria-label': `Photos of ${label}` }, photos.map((photo, i) => {
+    const alt = `Photo ${i + 1} of ${label}`;
+    const waiting = photo.draft ? 'Not saved yet' : photo.pending ? 'Waiting to upload' : null;
+    return h('li', { class: `photo${waiting ? ' is-pending' : ''}`, dataset: { name: photo.name, pending: String(Boolean(photo.pending)) } },
+      photo.url
+        ? h('a', { class: 'thumb', href: photo.url, target: '_blank', title: 'Open the photo' },
+          h('img', { src: photo.url, alt: waiting ? `${alt}, ${waiting.toLowerCase()}` : alt, width: 72, height: 72, decoding: 'async' }))
+        : h('span', { class: 'thumb is-missing', role: 'img', 'aria-label': `${alt}, not downloaded yet` }, 'Not downloaded yet'),
+      waiting ? h('span', { class: 'photo-pending' }, waiting) : null,
+      h('button', {
+        type: 'button', class: 'photo-remove', 'aria-label': `Remove photo ${i + 1} of ${label}`, title: 'Remove photo', onclick: () => onRemove(photo.name),
+      }, '\u00d7'));
+  }));
+}
+
+function inspectionCard(doc, state, photos, actions) {
   const { total, needAction, compliant } = compliance(doc);
   const editor = doc.editor && typeof doc.editor === 'object' ? String(doc.editor.id ?? '') : '';
   const editedBy = editor && editor.toLowerCase() !== String(doc.inspector ?? '').toLowerCase() ? `edited by ${editor}` : null;
@@ -74,6 +96,7 @@ function inspectionCard(doc, state, actions) {
       h('span', {}, summary)),
     total ? h('ul', { class: 'chips' }, extinguishersOf(doc).map(extinguisherChip)) : null,
     doc.notes ? h('p', { class: 'notes' }, doc.notes) : null,
+    photoStrip(photos, doc.building || 'Untitled building', (name) => actions.removePhoto(doc._id, name)),
     h('div', { class: 'card-actions' },
       conflicted ? h('button', { class: 'btn btn-danger btn-small', dataset: { action: 'resolve' }, onclick: () => actions.resolve(doc._id) }, 'Resolve conflict…') : null,
       h('button', { class: 'btn btn-small', dataset: { action: 'edit' }, onclick: () => actions.edit(doc._id) }, 'Edit'),
@@ -81,15 +104,15 @@ function inspectionCard(doc, state, actions) {
   );
 }
 
-/** The inspections, newest first, with their sync state. */
-export function renderInspections(list, docs, { pendingIds, conflictIds }, actions) {
+/** The inspections, newest first, with their sync state and photos (`photosOf`: id → photos). */
+export function renderInspections(list, docs, { pendingIds, conflictIds, photosOf }, actions) {
   const state = (id) => (conflictIds.has(id) ? 'conflicted' : pendingIds.has(id) ? 'pending' : 'synced');
   const sorted = [...docs].sort((a, b) => String(b.date ?? '').localeCompare(String(a.date ?? '')) || String(b._id).localeCompare(String(a._id)));
   if (sorted.length === 0) {
     list.replaceChildren(h('li', { class: 'empty' }, 'No inspections yet. Create one here, or sync to get the other device\u2019s.'));
     return;
   }
-  list.replaceChildren(...sorted.map((doc) => inspectionCard(doc, state(doc._id), actions)));
+  list.replaceChildren(...sorted.map((doc) => inspectionCard(doc, state(doc._id), photosOf.get(doc._id) ?? [], actions)));
 }
 
 const OUTBOX_STATE = { queued: 'Queued', inFlight: 'Sending', rejected: 'Rejected' };

@@ -72,12 +72,23 @@ function timedRows(b) {
     const base = c.id === b.baseline ? 'baseline' : ratio(c.speedup);
     const note = c.diagnostic ? ' (diagnostic)' : c.crossServer ? ' (other server)' : '';
     return [c.label + note, ms(c.stats.median), ms(c.stats.min), ms(c.stats.max),
-      Math.round(b.docs / (c.stats.median / 1000)).toLocaleString('en-US'), base, ...(wide ? [httpNote(c)] : [])];
+      rate(b, c.stats.median), base, ...(wide ? [httpNote(c)] : [])];
   });
+}
+
+// Throughput at the median: documents a second, or MB (10^6 bytes) a second
+// for a benchmark that moves `bytes` (attachments).
+function rate(b, medianMs) {
+  if (b.bytes) {
+    const mbs = b.bytes / 1e6 / (medianMs / 1000);
+    return mbs >= 100 ? mbs.toFixed(0) : mbs >= 10 ? mbs.toFixed(1) : mbs.toFixed(2);
+  }
+  return Math.round(b.docs / (medianMs / 1000)).toLocaleString('en-US');
 }
 
 const TIMED_HEAD = ['contender', 'median ms', 'min ms', 'max ms', 'docs/s', 'speed vs baseline'];
 const SYNC_HEAD = [...TIMED_HEAD, 'requests (median)'];
+const byteHead = (head) => head.map((h) => (h === 'docs/s' ? 'MB/s' : h));
 
 function memoryRows(m) {
   if (m.error) return [['FAILED', m.error, '', '', '', '']];
@@ -145,7 +156,8 @@ function sections(data) {
       continue;
     }
     const rows = timedRows(b);
-    out.push({ title: `${b.title} (median of ${data.config.runs})`, head: rows[0].length > TIMED_HEAD.length ? SYNC_HEAD : TIMED_HEAD, rows });
+    const head = rows[0].length > TIMED_HEAD.length ? SYNC_HEAD : TIMED_HEAD;
+    out.push({ title: `${b.title} (median of ${data.config.runs})`, head: b.bytes ? byteHead(head) : head, rows });
   }
   const m = find(data.results, 'memory');
   if (m) out.push({ title: `${m.title}${m.error ? '' : `: ${ms(m.ms)} ms, ${m.samples} samples`}`, head: MEMORY_HEAD, rows: memoryRows(m) });

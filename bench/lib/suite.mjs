@@ -3,7 +3,7 @@
 // so slow drifts of the machine hit them alike).
 import { BenchPage } from './page.mjs';
 import { summary, speedup } from './stats.mjs';
-import { deleteDb, seedDb } from './couch.mjs';
+import { deleteDb, seedDb, seedPhotos } from './couch.mjs';
 
 const stamp = Date.now().toString(36);
 
@@ -15,7 +15,7 @@ function rotate(list, by) {
 /** Runs one timed benchmark; a failure is recorded in `error`, never thrown. */
 async function timed(ctx, def) {
   const result = {
-    id: def.id, title: def.title, docs: def.docs, baseline: def.baseline, latency: !!def.latency, error: null,
+    id: def.id, title: def.title, docs: def.docs, bytes: def.bytes ?? null, baseline: def.baseline, latency: !!def.latency, error: null,
     contenders: def.contenders.map((c) => ({ id: c.id, label: c.label, diagnostic: !!c.diagnostic, crossServer: !!c.crossServer, ms: [], extra: [] })),
   };
   const byId = new Map(result.contenders.map((c) => [c.id, c]));
@@ -27,6 +27,7 @@ async function timed(ctx, def) {
     for (const c of def.contenders) if (c.warmArgs) await page.call(c.fn, ...c.warmArgs());
     for (let run = 0; run < ctx.runs; run++) {
       for (const c of rotate(def.contenders, run)) {
+        await c.before?.(run);
         const { ms, ...extra } = await page.call(c.fn, ...c.args(run));
         await c.after?.(run);
         byId.get(c.id).ms.push(ms);
@@ -158,6 +159,59 @@ function live(ctx) {
   });
 }
 
+// "20 photos of 1 MiB": the photos of the attachment benchmarks.
+function photosLabel(ctx) {
+  const size = ctx.photoBytes >= 2 ** 20 && ctx.photoBytes % 2 ** 20 === 0 ? `${ctx.photoBytes / 2 ** 20} MiB` : `${ctx.photoBytes / 1024} KiB`;
+  return `${ctx.photos} photos of ${size}`;
+}
+
+/** Upload of photos put offline as attachments, until the server holds them (MB/s). */
+function attachmentsUpload(ctx) {
+  const n = ctx.photos;
+  const remote = (server, c, run) => `${server}/attachments-up-${c}-${run}-${stamp}`;
+  const contender = (id, label, fn, server, extra = {}) => ({
+    id, label, fn, ...extra,
+    args: (run) => [{ n, bytes: ctx.photoBytes, name: `attachments-up-${id}-${run}-${stamp}`, remote: remote(server, id, run) }],
+    after: (run) => deleteDb(remote(server, id, run)),
+  });
+  return timed(ctx, {
+    id: 'attachments.upload', title: `attachment upload: ${photosLabel(ctx)} put offline, until the server holds them`,
+    docs: n, bytes: n * ctx.photoBytes, baseline: 'pouchdb',
+    contenders: [
+      contender('tidesync', 'tidesync sync() → pouchdb-server', 'uploadTidesync', ctx.pouch),
+      contender('pouchdb', 'PouchDB putAttachment, replicate.to → pouchdb-server', 'uploadPouchdb', ctx.pouch),
+      contender('tidesync-own', 'tidesync sync() → tidesync-server', 'uploadTidesync', ctx.tide, { crossServer: true }),
+    ],
+  });
+}
+
+/**
+ * Download of photos on the server into an empty client, until each is a
+ * Blob there (MB/s). Every run pulls from a database of its own, seeded
+ * before it, so no run reads what the browser's HTTP cache kept of another.
+ */
+function attachmentsDownload(ctx) {
+  const n = ctx.photos;
+  const source = (server, c, run) => `${server}/attachments-down-${c}-${run}-${stamp}`;
+  const contender = (id, label, fn, server, options = {}) => ({
+    id, label, fn, crossServer: server === ctx.tide,
+    args: (run) => [{ n, bytes: ctx.photoBytes, name: `attachments-down-${id}-${run}-${stamp}`, remote: source(server, id, run), ...options }],
+    before: (run) => seedPhotos(source(server, id, run), n, ctx.photoBytes),
+    after: (run) => deleteDb(source(server, id, run)),
+  });
+  return timed(ctx, {
+    id: 'attachments.download', title: `attachment download: ${photosLabel(ctx)} on the server, until each is a Blob in an empty client`,
+    docs: n, bytes: n * ctx.photoBytes, baseline: 'pouchdb',
+    contenders: [
+      contender('tidesync', 'tidesync sync(), getAttachment (lazy) ← pouchdb-server', 'downloadTidesync', ctx.pouch),
+      contender('tidesync-eager', "tidesync attachments: 'eager', sync() ← pouchdb-server", 'downloadTidesync', ctx.pouch, { eager: true }),
+      contender('pouchdb', 'PouchDB replicate.from, getAttachment ← pouchdb-server', 'downloadPouchdb', ctx.pouch),
+      contender('tidesync-own', 'tidesync sync(), getAttachment (lazy) ← tidesync-server', 'downloadTidesync', ctx.tide),
+      contender('tidesync-eager-own', "tidesync attachments: 'eager', sync() ← tidesync-server", 'downloadTidesync', ctx.tide, { eager: true }),
+    ],
+  });
+}
+
 /**
  * Replay and pull against Apache CouchDB (`ctx.couch`), tidesync and PouchDB
  * on the same database server, PouchDB the baseline.
@@ -211,6 +265,8 @@ export async function timedBenchmarks(ctx) {
     ['replay', () => replay(ctx)],
     ['pull', () => pull(ctx)],
     ['live', () => live(ctx)],
+    ['attachments.upload', () => attachmentsUpload(ctx)],
+    ['attachments.download', () => attachmentsDownload(ctx)],
   ];
   const results = [];
   for (const [id, run] of all) if (ctx.wants(id)) results.push(await run());

@@ -12,11 +12,12 @@ export function wasmBytes() {
 
 /**
  * Opens a tidesync database; `remote` set means sync only when asked, signed
- * in with `auth` (`{ username, password }`) when given.
+ * in with `auth` (`{ username, password }`) when given, with `options` (more
+ * open() options, e.g. `{ attachments: 'eager' }`) on top.
  */
-export function openTidesync(name, remote, auth) {
+export function openTidesync(name, remote, auth, options = {}) {
   const headers = auth ? { Authorization: `Basic ${btoa(`${auth.username}:${auth.password}`)}` } : {};
-  return Tidesync.open(remote ? { name, remote, headers, live: false } : { name });
+  return Tidesync.open(remote ? { name, remote, headers, live: false, ...options } : { name, ...options });
 }
 
 export const tidesync = {

@@ -3,32 +3,18 @@
 //! on first read when a pull brought only its metadata, or right after the
 //! pull with `attachments: 'eager'`), remove it, list them.
 
-use std::rc::Rc;
-
 use js_sys::{Promise, Reflect, Uint8Array};
-use serde_json::Value;
-use tidesync_engine::{
-    attachments,
-    error::EngineError,
-    event::{Event, Origin},
-    model::DocRecord,
-    protocol::wire::DEFAULT_CONTENT_TYPE,
-    store::LocalStore,
-};
+use tidesync_engine::{attachments, error::EngineError, protocol::wire::DEFAULT_CONTENT_TYPE};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::{
-    args::id_of, env::BrowserEnv, inner::Inner, options::AttachmentMode, promise, Tidesync,
-};
+use super::{args::id_of, env::BrowserEnv, promise, Tidesync};
 use crate::{convert::to_js, error::SdkError, payloads::AttachmentInfo};
 
 #[wasm_bindgen(module = "/src/idb/blobs.js")]
 extern "C" {
     #[wasm_bindgen(js_name = attachmentBytes)]
     fn attachment_bytes(data: &JsValue) -> Promise;
-    #[wasm_bindgen(js_name = blobOf)]
-    fn blob_of(bytes: &[u8], content_type: &str) -> JsValue;
     #[wasm_bindgen(js_name = objectUrl)]
     fn object_url(blob: &JsValue) -> String;
 }
@@ -89,6 +75,41 @@ fn declared_size(data: &JsValue) -> Option<u64> {
     })
 }
 
+/// How long bytes no record names are kept by default: long enough for any
+/// `putAttachment` in progress (bytes saved, record not yet written), even
+/// in a tab the browser froze in between.
+pub(super) const SWEEP_GRACE_MS: f64 = 60.0 * 60.0 * 1000.0;
+
+/// `{ olderThanMs? }` of `compact()`: a number of milliseconds, at least 0.
+fn older_than_of(options: &JsValue) -> Result<f64> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(SWEEP_GRACE_MS);
+    }
+    if !options.is_object() {
+        return Err(SdkError::InvalidOptions("options must be an object".into()));
+    }
+    let object: &js_sys::Object = options.unchecked_ref();
+    if let Some(key) = js_sys::Object::keys(object)
+        .iter()
+        .filter_map(|k| k.as_string())
+        .find(|k| k != "olderThanMs")
+    {
+        return Err(SdkError::InvalidOptions(format!(
+            "unknown option {key:?}; known: olderThanMs"
+        )));
+    }
+    let value = Reflect::get(options, &"olderThanMs".into()).unwrap_or(JsValue::UNDEFINED);
+    if value.is_undefined() {
+        return Ok(SWEEP_GRACE_MS);
+    }
+    match value.as_f64() {
+        Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
+        _ => Err(SdkError::InvalidOptions(
+            "olderThanMs must be a number of milliseconds, at least 0".into(),
+        )),
+    }
+}
+
 #[wasm_bindgen]
 impl Tidesync {
     /// Puts `data` (a `Blob`, `File`, `ArrayBuffer` or typed array) as
@@ -102,7 +123,9 @@ impl Tidesync {
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Blob | ArrayBuffer | ArrayBufferView")]
         data: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "PutAttachmentOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "PutAttachmentOptions")] options: Option<
+            JsValue,
+        >,
     ) -> Promise {
         promise(&self.inner, |inner| async move {
             let id = id_of(&id)?;
@@ -189,7 +212,9 @@ impl Tidesync {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "RemoveAttachmentOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "RemoveAttachmentOptions")] options: Option<
+            JsValue,
+        >,
     ) -> Promise {
         promise(&self.inner, |inner| async move {
             let (id, name) = (id_of(&id)?, name_of(&name)?);
@@ -199,6 +224,29 @@ impl Tidesync {
                 .remove_attachment(&id, &name, rev.as_deref(), &BrowserEnv)
                 .await?;
             Ok(inner.written(written).await)
+        })
+    }
+
+    /// Deletes the stored bytes of attachments no document names any more
+    /// (removed, replaced, or downloaded for a revision since replaced),
+    /// saved more than `olderThanMs` ago (default one hour, which spares a
+    /// write in progress in another tab); resolves to how many were
+    /// deleted. The tab that syncs a database also does this by itself a
+    /// little after it starts.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
+    pub fn compact(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "CompactOptions")] options: Option<JsValue>,
+    ) -> Promise {
+        promise(&self.inner, |inner| async move {
+            let options = options.unwrap_or(JsValue::UNDEFINED);
+            let older_than_ms = older_than_of(&options)?;
+            let deleted = inner
+                .client
+                .store()
+                .sweep_attachments(older_than_ms)
+                .await?;
+            Ok(JsValue::from(deleted))
         })
     }
 
@@ -231,112 +279,5 @@ impl Tidesync {
                 .collect();
             Ok(to_js(&list))
         })
-    }
-}
-
-impl Inner {
-    /// The Blob of attachment `name` of `id`, downloaded when not stored.
-    async fn attachment_blob(self: &Rc<Self>, id: &str, name: &str) -> Result<JsValue> {
-        let (doc, entry) = self.client.attachment(id, name).await?;
-        if let Some(digest) = attachments::digest(&entry) {
-            if let Some(blob) = self.client.store().attachment_blob(digest).await? {
-                return Ok(blob);
-            }
-        }
-        let (bytes, content_type) = self.download(&doc, name, &entry).await?;
-        Ok(blob_of(&bytes, &content_type))
-    }
-
-    /// Downloads the server's bytes of `entry` (attachment `name` of `doc`
-    /// at its server revision), checks them against the entry and stores
-    /// them under its digest.
-    async fn download(
-        &self,
-        doc: &DocRecord,
-        name: &str,
-        entry: &Value,
-    ) -> Result<(Vec<u8>, String)> {
-        let unavailable = |reason: &str| SdkError::AttachmentUnavailable {
-            id: doc.id.clone(),
-            name: name.to_owned(),
-            reason: reason.to_owned(),
-        };
-        if attachments::is_local(entry) {
-            return Err(unavailable(
-                "its bytes were added here and are no longer stored",
-            ));
-        }
-        let transport = self
-            .transport
-            .as_ref()
-            .ok_or_else(|| unavailable("no remote is configured"))?;
-        let rev = doc
-            .rev
-            .as_ref()
-            .ok_or_else(|| unavailable("the server has no revision of the document"))?;
-        let (status, bytes) = transport
-            .fetch_bytes(&doc.id, name, &rev.to_string())
-            .await
-            .map_err(|reason| unavailable(&reason))?;
-        if status != 200 {
-            return Err(unavailable(&format!("the server answered {status}")));
-        }
-        let digest = attachments::digest(entry).unwrap_or_default().to_owned();
-        if !attachments::verify(entry, &bytes) {
-            return Err(SdkError::AttachmentCorrupt {
-                id: doc.id.clone(),
-                name: name.to_owned(),
-                digest,
-            });
-        }
-        let content_type = entry
-            .get("content_type")
-            .and_then(Value::as_str)
-            .unwrap_or(DEFAULT_CONTENT_TYPE)
-            .to_owned();
-        self.client
-            .store()
-            .save_attachment(&digest, &content_type, &bytes)
-            .await?;
-        Ok((bytes, content_type))
-    }
-
-    /// Notes the documents a pull changed, whose attachments an eager
-    /// client downloads once the cycle is over.
-    pub(super) fn note_pulled(&self, events: &[Event]) {
-        if self.attachment_mode != AttachmentMode::Eager {
-            return;
-        }
-        let pulled = events.iter().filter_map(|event| match event {
-            Event::Change {
-                id,
-                origin: Origin::Remote,
-                deleted: false,
-                ..
-            } => Some(id.clone()),
-            _ => None,
-        });
-        self.pulled.borrow_mut().extend(pulled);
-    }
-
-    /// Downloads the bytes of the attachments of the documents pulled since
-    /// the last call that are not stored yet (`attachments: 'eager'`). One
-    /// that fails stays to be downloaded on first read; the failure is
-    /// reported as an `error` event only through that read.
-    pub(super) async fn prefetch_attachments(self: &Rc<Self>) {
-        let ids: std::collections::BTreeSet<String> = self.pulled.borrow_mut().drain(..).collect();
-        for id in ids {
-            let Ok(Some(doc)) = self.client.get(&id).await else {
-                continue;
-            };
-            let set = doc.current_attachments().cloned().unwrap_or_default();
-            for (name, entry) in &set {
-                let digest = attachments::digest(entry).unwrap_or_default().to_owned();
-                let stored = self.client.store().attachments_stored(&[digest]).await;
-                if matches!(stored.as_deref(), Ok([false])) {
-                    let _ = self.download(&doc, name, entry).await;
-                }
-            }
-        }
     }
 }

@@ -8,6 +8,7 @@ mod args;
 mod attachments;
 mod callbacks;
 mod control;
+mod downloads;
 mod env;
 mod feed;
 mod group;

@@ -138,6 +138,7 @@ impl Inner {
             web_sys::console::warn_1(&JsValue::from(SdkError::from(error)));
         }
         self.post(&TabMessage::Leader);
+        self.sweep_attachments_later();
         if self.transport.is_none() || self.closed.get() {
             return;
         }

@@ -86,6 +86,11 @@ export interface PutAttachmentOptions {
   /** The `_rev` the change is based on: a stale one is refused with `conflict`. */
   rev?: string;
 }
+/** Options of `compact()`. */
+export interface CompactOptions {
+  /** Keep unnamed bytes saved less than this many ms ago (default one hour). */
+  olderThanMs?: number;
+}
 /** Options of `removeAttachment()`. */
 export interface RemoveAttachmentOptions {
   /** The `_rev` the change is based on: a stale one is refused with `conflict`. */

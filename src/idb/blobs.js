@@ -1,7 +1,10 @@
 // Attachment bytes: Blobs in the `attachments` object store, keyed by their
 // digest, so the same bytes are stored once and a record names them by
-// digest. Binary at rest (no base64).
+// digest. Binary at rest (no base64). Each entry is `{ blob, savedAt }`:
+// bytes are saved before the record naming them is written, so a sweep of
+// bytes no record names spares those saved recently.
 const STORE = 'attachments';
+const DOCS = 'docs';
 
 function settled(tx) {
   return new Promise((resolve, reject) => {
@@ -15,7 +18,7 @@ function settled(tx) {
 export async function saveBlob(db, digest, contentType, bytes) {
   const blob = new Blob([bytes], { type: contentType });
   const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
-  tx.objectStore(STORE).put(blob, digest);
+  tx.objectStore(STORE).put({ blob, savedAt: Date.now() }, digest);
   await settled(tx);
 }
 
@@ -25,7 +28,47 @@ export async function readBlobs(db, digests) {
   const store = tx.objectStore(STORE);
   const requests = digests.map((digest) => store.get(digest));
   await settled(tx);
-  return requests.map((request) => request.result ?? null);
+  return requests.map((request) => request.result?.blob ?? null);
+}
+
+// Deletes the bytes no document record names (a removed or replaced
+// attachment, a download of a revision since gone) and saved more than
+// `olderThanMs` ago; resolves to how many entries were deleted. Records
+// name digests in their JSON text (current, server, conflict and outbox
+// sets alike), which is read as text, not parsed.
+export async function sweepBlobs(db, olderThanMs) {
+  const keysTx = db.transaction(STORE, 'readonly');
+  const keysRequest = keysTx.objectStore(STORE).count();
+  await settled(keysTx);
+  if (keysRequest.result === 0) return 0;
+  const named = new Set();
+  const docsTx = db.transaction(DOCS, 'readonly');
+  const cursor = docsTx.objectStore(DOCS).openCursor();
+  const pattern = /"digest":"([^"\\]+)"/g;
+  cursor.onsuccess = () => {
+    const at = cursor.result;
+    if (!at) return;
+    const json = typeof at.value?.json === 'string' ? at.value.json : '';
+    for (const match of json.matchAll(pattern)) named.add(match[1]);
+    at.continue();
+  };
+  await settled(docsTx);
+  const before = Date.now() - olderThanMs;
+  let deleted = 0;
+  const tx = db.transaction(STORE, 'readwrite');
+  const entries = tx.objectStore(STORE).openCursor();
+  entries.onsuccess = () => {
+    const at = entries.result;
+    if (!at) return;
+    const savedAt = at.value?.savedAt ?? 0;
+    if (!named.has(at.key) && savedAt <= before) {
+      at.delete();
+      deleted += 1;
+    }
+    at.continue();
+  };
+  await settled(tx);
+  return deleted;
 }
 
 // [digest, bytes] of each digest stored: what a push sends.

@@ -25,6 +25,18 @@ extern "C" {
     fn read_blobs(db: &web_sys::IdbDatabase, digests: Array) -> Promise;
     #[wasm_bindgen(js_name = loadBytes)]
     fn load_bytes(db: &web_sys::IdbDatabase, digests: Array) -> Promise;
+    #[wasm_bindgen(js_name = sweepBlobs)]
+    fn sweep_blobs(db: &web_sys::IdbDatabase, older_than_ms: f64) -> Promise;
+}
+
+/// Deletes the bytes no record names, saved more than `older_than_ms` ago
+/// (so bytes saved for a write still in progress, in this tab or another,
+/// are spared); returns how many were deleted.
+pub(super) async fn sweep(db: &Database, older_than_ms: f64) -> Result<u32, StoreError> {
+    let deleted = JsFuture::from(sweep_blobs(db.as_sys(), older_than_ms))
+        .await
+        .map_err(|e| from_js(&e))?;
+    Ok(deleted.as_f64().map_or(0, |n| n as u32))
 }
 
 fn digests_array(digests: &[String]) -> Array {

@@ -159,6 +159,12 @@ impl IdbStore {
         blobs::read(self.db()?, digest).await
     }
 
+    /// Deletes the attachment bytes no document names any more, saved more
+    /// than `older_than_ms` ago; returns how many were deleted.
+    pub async fn sweep_attachments(&self, older_than_ms: f64) -> Result<u32, StoreError> {
+        blobs::sweep(self.db()?, older_than_ms).await
+    }
+
     /// Which of `digests` have their bytes stored.
     pub async fn attachments_stored(&self, digests: &[String]) -> Result<Vec<bool>, StoreError> {
         blobs::stored(self.db()?, digests).await

@@ -1,8 +1,10 @@
 // Helpers of the demo and package tests (not a test file itself): a tiny static
-// file server, and a look inside a .wasm file to tell the optimised build apart.
+// file server, a look inside a .wasm file to tell the optimised build apart,
+// and a small PNG to stand for a photo.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join, normalize, extname, resolve } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 
 const types = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
@@ -67,4 +69,37 @@ export function customSections(bytes) {
 export function isOptimisedBuild(bytes) {
   const sections = customSections(bytes);
   return !sections.some((s) => s === 'producers' || s === 'name' || s.startsWith('.debug'));
+}
+
+function pngChunk(type, data) {
+  const chunk = Buffer.alloc(12 + data.length);
+  chunk.writeUInt32BE(data.length, 0);
+  chunk.write(type, 4, 'latin1');
+  data.copy(chunk, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
+  return chunk;
+}
+
+/**
+ * A valid `size`×`size` RGB PNG of pseudo-random pixels from `seed` (so it
+ * does not compress: 40×40 is about 5 KB), for a photo the demo can show.
+ */
+export function noisePng(size = 40, seed = 1) {
+  const raw = Buffer.alloc(size * (1 + size * 3));
+  let x = seed >>> 0;
+  for (let row = 0; row < size; row++) {
+    const start = row * (1 + size * 3); // each scanline starts with filter type 0
+    for (let i = 1; i <= size * 3; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      raw[start + i] = x >>> 24;
+    }
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, RGB, deflate, no filter, no interlace
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }

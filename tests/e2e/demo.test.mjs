@@ -1,14 +1,15 @@
 // The offline demo page (www-demo) in a real browser, served with the built
 // package by the reference server: offline writes that survive a reload, the
 // page itself loading offline, two devices making a conflict and resolving it
-// each way the dialog offers, and the layout on a phone and on a desktop.
-// Screenshots land in test-results/.
+// each way the dialog offers, photos taken offline reaching the other device,
+// and the layout on a phone and on a desktop. Screenshots land in test-results/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, launch, artifacts, root, eventually, serverDocs } from './harness.mjs';
-import { isOptimisedBuild } from './demo-support.mjs';
+import { isOptimisedBuild, noisePng } from './demo-support.mjs';
 
 let browser;
 const servers = [];
@@ -421,6 +422,114 @@ test('at 375 px the panes stack, nothing scrolls sideways, and the conflict dial
   await page.screenshot({ path: join(artifacts, 'demo-mobile-conflict.png') });
   await dialog.locator('button[value=merge]').click();
   await converged(page, building);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+/**
+ * SHA-256 (hex) of the bytes the first thumbnail of an inspection on a device
+ * shows, read in the page through the img's object URL; null while there is
+ * none or its URL cannot be read (replaced by a re-render meanwhile).
+ */
+const shownPhotoSha = (page, name, building) => page.evaluate(async ({ name, building }) => {
+  const card = [...document.querySelectorAll(`[data-device=device-${name}] .inspection`)]
+    .find((li) => li.querySelector('.building')?.textContent === building);
+  const img = card?.querySelector('.photo img');
+  if (!img) return null;
+  try {
+    const bytes = await (await fetch(img.src)).arrayBuffer();
+    return [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  } catch {
+    return null;
+  }
+}, { name, building });
+
+const attachmentsOn = (page, name, id) => page.evaluate(({ name, id }) => window.demo.devices[`device-${name}`].db.attachments(id), { name, id });
+
+test('a photo added offline on device A waits to upload, reaches device B byte for byte once A is back online, and its removal on B reaches A', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo(PHONE);
+  const photo = noisePng(40, 7);
+  const sha = createHash('sha256').update(photo).digest('hex');
+  const building = 'Boiler house';
+  await createInspection(page, 'a', { building, area: 'Plant room', notes: 'First visit.' });
+  await settled(page, 'a');
+  await card(page, 'b', building).waitFor({ timeout: 15000 });
+  const { _id: id } = await docOn(page, 'a', building);
+
+  await setNetwork(page, 'a', false);
+  await page.waitForSelector('[data-device=device-a] .status[data-state=offline]');
+  await card(page, 'a', building).locator('[data-action=edit]').click();
+  const dialog = page.locator('#editor-dialog');
+  await dialog.waitFor();
+  await dialog.locator('.photos-empty').waitFor();
+  const input = dialog.getByLabel('Add photo');
+  assert.equal(await input.getAttribute('type'), 'file');
+  assert.equal(await input.getAttribute('accept'), 'image/*');
+  assert.equal(await input.getAttribute('capture'), 'environment');
+  await input.setInputFiles({ name: 'blocked-exit.png', mimeType: 'image/png', buffer: photo });
+  // Stored at once, offline: the editor shows it waiting to upload.
+  const inEditor = dialog.locator('.photo');
+  await inEditor.locator('.photo-pending').waitFor();
+  assert.equal(await inEditor.count(), 1);
+  assert.equal(await inEditor.locator('.photo-pending').textContent(), 'Waiting to upload');
+  assert.equal(await inEditor.locator('img').getAttribute('alt'), 'Photo 1 of this inspection, waiting to upload');
+  const box = await dialog.boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, `the editor fits the width (${JSON.stringify(box)})`);
+  await page.screenshot({ path: join(artifacts, 'demo-mobile-photo-editor.png') });
+  // Saving the edit after the photo changed the revision is no conflict: photos are not part of the body.
+  await dialog.locator('[name=notes]').fill('The exit by the boiler is blocked.');
+  await dialog.locator('button[value=save]').click();
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal(await pane(page, 'a').locator('.notice', { hasText: 'changed while you were editing' }).count(), 0);
+
+  const onA = card(page, 'a', building);
+  await onA.locator('.photo img').waitFor();
+  assert.equal(await onA.locator('.photo').count(), 1);
+  assert.equal(await onA.locator('.photo-pending').textContent(), 'Waiting to upload');
+  assert.equal(await onA.locator('.photo img').getAttribute('alt'), `Photo 1 of ${building}, waiting to upload`);
+  await onA.locator('[data-sync=pending]').waitFor();
+  assert.equal(await onA.locator('.notes').textContent(), 'The exit by the boiler is blocked.');
+  await page.waitForFunction((sel) => document.querySelector(sel)?.naturalWidth === 40, `[data-device=device-a] .inspection[data-id="${id}"] .photo img`);
+  assert.equal(await shownPhotoSha(page, 'a', building), sha, 'device A shows the bytes it took');
+  const [pendingInfo] = await attachmentsOn(page, 'a', id);
+  assert.equal(pendingInfo.pending, true);
+  assert.equal(pendingInfo.contentType, 'image/png');
+  assert.equal(pendingInfo.length, photo.length);
+  assert.match(pendingInfo.name, /^photo-\d+-[a-z0-9]+\.png$/);
+  assert.equal((await serverDocs(server, 'inspections'))[id]._attachments, undefined, 'nothing left device A');
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, 'no horizontal scrolling');
+  await page.screenshot({ path: join(artifacts, 'demo-mobile-photo-waiting.png'), fullPage: true });
+
+  await setNetwork(page, 'a', true);
+  await settled(page, 'a');
+  await onA.locator('.photo-pending').waitFor({ state: 'detached' });
+  assert.equal(await onA.locator('.photo img').count(), 1);
+  const onServer = (await serverDocs(server, 'inspections'))[id];
+  assert.equal(onServer.notes, 'The exit by the boiler is blocked.');
+  assert.deepEqual(Object.keys(onServer._attachments ?? {}), [pendingInfo.name]);
+  assert.equal(onServer._attachments[pendingInfo.name].content_type, 'image/png');
+  const served = Buffer.from(await (await server.fetch(`/inspections/${id}/${pendingInfo.name}`)).arrayBuffer());
+  assert.ok(served.equals(photo), 'the server holds the bytes taken');
+
+  // Device B shows it (pulled live, downloaded eagerly), with the same bytes.
+  const onB = card(page, 'b', building);
+  await onB.locator('.photo img').waitFor({ timeout: 20000 });
+  assert.equal(await eventually(async () => ((await shownPhotoSha(page, 'b', building)) === sha ? 'same' : null), 10000, 'device B to show the bytes taken on A'), 'same');
+  assert.equal(await onB.locator('.photo-pending').count(), 0);
+  assert.equal(await onB.locator('.notes').textContent(), 'The exit by the boiler is blocked.');
+  const [onBInfo] = await attachmentsOn(page, 'b', id);
+  assert.deepEqual([onBInfo.name, onBInfo.stored, onBInfo.pending, onBInfo.length], [pendingInfo.name, true, false, photo.length]);
+  const shownOnB = await onB.locator('.photo img').getAttribute('src');
+
+  await onB.getByRole('button', { name: `Remove photo 1 of ${building}` }).click();
+  await onB.locator('.photo').waitFor({ state: 'detached' });
+  await settled(page, 'b');
+  await onA.locator('.photo').waitFor({ state: 'detached', timeout: 20000 });
+  assert.deepEqual(await attachmentsOn(page, 'a', id), []);
+  assert.equal((await serverDocs(server, 'inspections'))[id]._attachments, undefined, 'removed on the server');
+  const revoked = await page.evaluate((src) => fetch(src).then(() => false, () => true), shownOnB);
+  assert.equal(revoked, true, 'device B revoked the object URL of the thumbnail it removed');
+  assert.equal((await docOn(page, 'a', building)).notes, 'The exit by the boiler is blocked.', 'the document stays');
   assert.deepEqual(page.errors, []);
   await context.close();
 });

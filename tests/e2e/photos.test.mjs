@@ -369,3 +369,41 @@ test('a full disk refuses the photo with quota_exceeded and the document stays a
     await context.close();
   }
 });
+
+test('compact() deletes the bytes no document names, never those a pending change needs', async () => {
+  const db = await remoteDb();
+  const { context, page } = await client(db);
+  try {
+    const outcome = await page.evaluate(async () => {
+      const first = window.photo(50_000, 1);
+      const second = window.photo(50_000, 2);
+      await window.db.putAttachment('room', 'a.jpg', first);
+      await window.db.putAttachment('room', 'a.jpg', second);
+      await window.db.putAttachment('room', 'b.jpg', window.photo(30_000, 3));
+      await window.db.removeAttachment('room', 'b.jpg');
+      return {
+        recent: await window.db.compact(),
+        swept: await window.db.compact({ olderThanMs: 0 }),
+        again: await window.db.compact({ olderThanMs: 0 }),
+        negative: await window.errorOf(window.db.compact({ olderThanMs: -1 })),
+        unknown: await window.errorOf(window.db.compact({ older: 1 })),
+        report: await window.db.sync(),
+        sha: await window.sha(second),
+        read: await window.sha(await window.db.getAttachment('room', 'a.jpg')),
+      };
+    });
+    assert.equal(outcome.recent, 0, 'bytes saved within the hour are spared');
+    assert.equal(outcome.swept, 2, 'the replaced and the removed photo');
+    assert.equal(outcome.again, 0);
+    assert.equal(outcome.negative.code, 'invalid_options');
+    assert.equal(outcome.unknown.code, 'invalid_options');
+    assert.deepEqual(outcome.report.errors, []);
+    assert.equal(outcome.read, outcome.sha);
+    const bytes = Buffer.from(await (await server.fetch(`/${db}/room/a.jpg`)).arrayBuffer());
+    assert.equal(sha256(bytes), outcome.sha, 'the pending photo was kept and pushed');
+    const doc = await (await server.fetch(`/${db}/room`)).json();
+    assert.deepEqual(Object.keys(doc._attachments), ['a.jpg']);
+  } finally {
+    await context.close();
+  }
+});

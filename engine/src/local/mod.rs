@@ -190,6 +190,7 @@ fn queue_change(
             state: MessageState::Queued,
             attempts: 0,
             last_error: None,
+            attachments: doc.local_attachments.clone(),
             ..m.clone()
         },
         None => OutboxMessage {
@@ -205,7 +206,10 @@ fn queue_change(
             last_error: None,
             state: MessageState::Queued,
             sent: None,
-            attachments: None,
+            // The attachments added here travel with the message, so that a
+            // push counts their bytes when it fills a request (the claim
+            // takes the document's set again).
+            attachments: doc.local_attachments.clone(),
         },
     };
     batch.put_messages.push(message);

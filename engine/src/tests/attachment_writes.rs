@@ -283,3 +283,33 @@ fn an_automatic_resolution_keeps_both_sides_attachments() {
     assert_eq!(device.status("room"), Some(DocStatus::Synced));
     assert_eq!(device.outbox_len(), 0);
 }
+
+#[test]
+fn a_push_request_holds_at_most_batch_bytes_of_attachments() {
+    let server = FakeServer::new();
+    let mut config = ClientConfig::default();
+    config.sync.batch_bytes = 1_000_000;
+    let device = Device::with_config(config);
+    for i in 0..4 {
+        put_att(&device, &format!("room-{i}"), "photo.jpg", &photo(600_000)).expect("attach");
+    }
+    // A plain document rides with the first photo; the others go one each.
+    device.put(json!({"_id": "small", "n": 1})).expect("put");
+    let report = device.sync(&server);
+    assert_eq!((report.pushed, report.errors.len()), (5, 0), "{report:?}");
+    let pushes = server
+        .requests
+        .borrow()
+        .iter()
+        .filter(|r| r.contains("_bulk_docs"))
+        .count();
+    assert_eq!(pushes, 4, "{:?}", server.requests.borrow());
+    for i in 0..4 {
+        assert_eq!(
+            server
+                .attachment_bytes(&format!("room-{i}"), "photo.jpg")
+                .map(|b| b.len()),
+            Some(600_000)
+        );
+    }
+}
