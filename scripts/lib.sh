@@ -59,8 +59,8 @@ couch_prepare() {
   export COUCH_ADMIN_AUTH COUCH_APP_AUTH COUCH_APP_USER
 }
 
-# Runs a `wasm-pack test` command line with Chromium sending its requests
-# through scripts/harness-proxy.mjs (one request per connection to the test
+# Runs a `wasm-pack test` command line with the browser (Chromium or
+# Firefox) sending its requests through scripts/harness-proxy.mjs (one request per connection to the test
 # runner's server, whose thread pool can otherwise leave the page's scripts
 # unanswered behind idle keep-alive sockets). The capabilities are
 # webdriver.json's plus the proxy flags. Should the harness still stall (the
@@ -76,7 +76,15 @@ wasm_test() {
   [ -s "$dir/port" ] || { echo "wasm_test: the harness proxy did not start" >&2; kill "$proxy_pid" 2>/dev/null; return 1; }
   node -e '
     const caps = JSON.parse(require("fs").readFileSync("webdriver.json", "utf8"));
-    caps["goog:chromeOptions"].args.push(`--proxy-server=http://127.0.0.1:${process.argv[1]}`, "--proxy-bypass-list=<-loopback>");
+    const port = Number(process.argv[1]);
+    caps["goog:chromeOptions"].args.push(`--proxy-server=http://127.0.0.1:${port}`, "--proxy-bypass-list=<-loopback>");
+    // Firefox: the same proxy for every request, loopback included.
+    Object.assign(caps["moz:firefoxOptions"].prefs, {
+      "network.proxy.type": 1, "network.proxy.http": "127.0.0.1", "network.proxy.http_port": port,
+      "network.proxy.no_proxies_on": "", "network.proxy.allow_hijacking_localhost": true,
+    });
+    // WebKitGTK (driven as "Safari"): the standard proxy capability.
+    if (process.env.TIDESYNC_WEBKIT) caps.proxy = { proxyType: "manual", httpProxy: `127.0.0.1:${port}` };
     require("fs").writeFileSync(process.argv[2], JSON.stringify(caps));
   ' "$(cat "$dir/port")" "$dir/webdriver.json"
   out="$dir/out"
@@ -92,5 +100,24 @@ wasm_test() {
   kill "$proxy_pid" 2>/dev/null || true
   wait "$proxy_pid" 2>/dev/null || true
   rm -rf "$dir"
+  return "$status"
+}
+
+# Runs the wasm-bindgen browser tests (`cargo test` arguments follow) in
+# WebKitGTK: Debian's WebKitWebDriver drives its MiniBrowser in a virtual X
+# display (xvfb), reached by wasm-bindgen-test-runner as a remote "Safari"
+# driver, through the same harness proxy as the other engines.
+wasm_test_webkit() {
+  local port status=0 driver_pid
+  port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+  xvfb-run -a /usr/bin/WebKitWebDriver --port="$port" >/dev/null 2>&1 &
+  driver_pid=$!
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/status" && break; sleep 0.05; done
+  TIDESYNC_WEBKIT=1 SAFARIDRIVER_REMOTE="http://127.0.0.1:$port" WASM_BINDGEN_TEST_ONLY_WEB=1 \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    wasm_test cargo test --target wasm32-unknown-unknown --locked "$@" || status=$?
+  kill "$driver_pid" 2>/dev/null || true
+  pkill -f "WebKitWebDriver --port=$port" 2>/dev/null || true
+  wait "$driver_pid" 2>/dev/null || true
   return "$status"
 }

@@ -1,6 +1,7 @@
 // Attachment bytes: Blobs in the `attachments` object store, keyed by their
 // digest, so the same bytes are stored once and a record names them by
-// digest. Binary at rest (no base64). Each entry is `{ blob, savedAt }`:
+// digest. Binary at rest (no base64). Each entry is `{ blob, savedAt }`
+// (`{ bytes, type, savedAt }` where IndexedDB cannot keep a Blob):
 // bytes are saved before the record naming them is written, so a sweep of
 // bytes no record names spares those saved recently.
 const STORE = 'attachments';
@@ -9,17 +10,43 @@ const DOCS = 'docs';
 function settled(tx) {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
+    tx.onerror = (event) => reject(event.target?.error ?? tx.error);
     tx.onabort = () => reject(tx.error ?? new DOMException('the transaction was aborted', 'AbortError'));
   });
 }
 
-// Stores `bytes` (copied into a Blob before anything else runs) under `digest`.
-export async function saveBlob(db, digest, contentType, bytes) {
-  const blob = new Blob([bytes], { type: contentType });
+async function put(db, digest, entry) {
   const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
-  tx.objectStore(STORE).put({ blob, savedAt: Date.now() }, digest);
+  tx.objectStore(STORE).put(entry, digest);
   await settled(tx);
+}
+
+// Whether this browser refused to store a Blob (WebKit in an ephemeral
+// session: "Error preparing Blob/File data"), as opposed to a full disk.
+let blobsRefused = false;
+
+// Stores `bytes` (copied before anything else runs) under `digest`: as a
+// Blob, or as an ArrayBuffer where IndexedDB cannot keep Blobs.
+export async function saveBlob(db, digest, contentType, bytes) {
+  const copy = bytes.slice();
+  const savedAt = Date.now();
+  if (!blobsRefused) {
+    try {
+      await put(db, digest, { blob: new Blob([copy], { type: contentType }), savedAt });
+      return;
+    } catch (error) {
+      if (error?.name === 'QuotaExceededError') throw error;
+      blobsRefused = true;
+    }
+  }
+  await put(db, digest, { bytes: copy.buffer, type: contentType, savedAt });
+}
+
+// The Blob of a stored entry, whichever form it was stored in.
+function blobOfEntry(entry) {
+  if (entry?.blob) return entry.blob;
+  if (entry?.bytes) return new Blob([entry.bytes], { type: entry.type ?? '' });
+  return null;
 }
 
 // The Blob stored under each digest (null where there is none).
@@ -28,7 +55,7 @@ export async function readBlobs(db, digests) {
   const store = tx.objectStore(STORE);
   const requests = digests.map((digest) => store.get(digest));
   await settled(tx);
-  return requests.map((request) => request.result?.blob ?? null);
+  return requests.map((request) => blobOfEntry(request.result));
 }
 
 // Deletes the bytes no document record names (a removed or replaced

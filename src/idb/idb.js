@@ -355,3 +355,13 @@ export function deleteDatabase(name, graceMs) {
     };
   });
 }
+
+// Resolves once `tx` commits, rejects with its error once it aborts; leaves
+// the transaction to commit by itself (no `commit()`). Listeners are added,
+// not set, so the wrapper's own handlers stay.
+export function settled(tx) {
+  return new Promise((resolve, reject) => {
+    tx.addEventListener('complete', () => resolve());
+    tx.addEventListener('abort', () => reject(tx.error ?? new DOMException('the transaction was aborted', 'AbortError')));
+  });
+}

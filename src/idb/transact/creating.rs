@@ -12,7 +12,14 @@ use tidesync_engine::{
     error::StoreError,
     store::{Snapshot, WriteBatch, META_OUTBOX_SEQ},
 };
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/src/idb/idb.js")]
+extern "C" {
+    /// Resolves once the transaction commits by itself, rejects once it aborts.
+    fn settled(tx: &web_sys::IdbTransaction) -> js_sys::Promise;
+}
 
 use super::{
     apply, begin_write, cause, raw_of, send, transact, Records, SeqClock, Stores, KEY_LISTING_FROM,
@@ -132,10 +139,22 @@ where
     let tx = begin_write(db)?;
     let raw = raw_of(&tx);
     seqs.used(&batch);
+    let several = batch.put_docs.len() > 1;
     Stores::of(&tx, known)
         .and_then(|stores| stores.create(batch))
         .map_err(|e| cause(&raw, e))?;
-    match tx.commit().await {
+    // One record: committed right behind its `add` (one round trip less).
+    // Several: left to commit by themselves, because Firefox commits the
+    // records added before a refused `add` once `commit()` was called, where
+    // the transaction must abort as a whole; without it, it does.
+    let finished = if several {
+        let ended = JsFuture::from(settled(&raw)).await;
+        drop(tx);
+        ended.map(drop).map_err(Error::from)
+    } else {
+        tx.commit().await
+    };
+    match finished {
         Ok(()) => Ok(out),
         Err(error) if key_exists(&raw, &error) => {
             // One existed (another tab's, or one this tab never saw).
