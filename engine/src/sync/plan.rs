@@ -115,6 +115,9 @@ pub struct Applied {
     /// True when a pulled change left a resolution in the outbox: the push
     /// phase of this cycle is over, so it needs another round to reach the server.
     pub requeued: bool,
+    /// The id of a pulled row that could not be read: the page stopped
+    /// before it, and so does the pull.
+    pub unreadable: Option<String>,
 }
 
 /// What applying a plan needs besides the snapshot.
@@ -170,7 +173,20 @@ impl Plan {
             Plan::Claim(messages) => work.claim(messages),
             Plan::Settle(results) => results.into_iter().for_each(|(m, r)| work.settle(m, r)),
             Plan::PullPage { rows, last_seq } => {
-                rows.into_iter().for_each(|row| work.pull(row));
+                // A row that cannot be read stops the page: the checkpoint
+                // stays before it, so it is never skipped silently.
+                let mut read_through = None;
+                for row in rows {
+                    let (seq, id) = (row.seq.clone(), row.id.clone());
+                    if !work.pull(row) {
+                        work.unreadable(id);
+                        if let Some(seq) = read_through.take() {
+                            work.checkpoint(seq);
+                        }
+                        return work.finish();
+                    }
+                    read_through = Some(seq);
+                }
                 work.checkpoint(last_seq);
             }
         }

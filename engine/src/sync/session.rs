@@ -237,6 +237,19 @@ impl SyncSession {
                 self.push(batch)
             }
             Phase::Settling => self.load_outbox(),
+            Phase::Pull if applied.unreadable.is_some() => {
+                let id = applied.unreadable.clone();
+                let message = format!(
+                    "a _changes row of {} could not be read (no revision, or not a document); \
+                     the pull stopped before it and resumes there next time",
+                    id.as_deref().unwrap_or("?")
+                );
+                let issue = SyncIssue {
+                    id,
+                    ..protocol_issue(&message)
+                };
+                self.fail(issue, Vec::new())
+            }
             Phase::Pull => {
                 if self.page_len < self.config.pull_page {
                     self.finish()

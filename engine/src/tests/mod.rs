@@ -17,3 +17,4 @@ mod session_steps;
 mod strategies;
 mod sync_flows;
 mod tabs;
+mod unreadable_rows;

@@ -37,6 +37,11 @@ impl<'a> Work<'a> {
     }
 
     /// Advances the pull checkpoint with the page's writes.
+    /// Records a pulled row that could not be read.
+    pub(super) fn unreadable(&mut self, id: String) {
+        self.applied.unreadable = Some(id);
+    }
+
     pub(super) fn checkpoint(&mut self, last_seq: Seq) {
         self.batch.meta.push((META_CHECKPOINT.into(), last_seq.0));
     }
@@ -127,23 +132,26 @@ impl<'a> Work<'a> {
         }
     }
 
-    pub(super) fn pull(&mut self, row: ChangeRow) {
+    /// Applies one pulled row; false when the row cannot be read (no
+    /// revision, or a document that is not one), which the caller must not
+    /// move the checkpoint past.
+    pub(super) fn pull(&mut self, row: ChangeRow) -> bool {
         let Some(remote) = remote_of(&row) else {
-            return;
+            return false;
         };
         let id = row.id;
         let body = remote.body_or_none();
         let Some(doc) = self.snapshot.docs.get(&id).cloned() else {
             self.put_doc(synced_doc(&id, &remote, self.now));
             self.pulled(&id);
-            return;
+            return true;
         };
         let stale = doc
             .rev
             .as_ref()
             .is_some_and(|rev| rev.generation() >= remote.rev.generation());
         if doc.rev.as_ref() == Some(&remote.rev) || stale {
-            return; // our own echo, or a change the feed repeated
+            return true; // our own echo, or a change the feed repeated
         }
         match doc.status {
             DocStatus::Synced => {
@@ -165,7 +173,7 @@ impl<'a> Work<'a> {
                     // the write waiting on it was settled when it conflicted.
                     if let Some(outcome) = self.try_auto_resolve(&doc, &moved, false) {
                         self.pulled_resolution(&outcome);
-                        return;
+                        return true;
                     }
                     self.put_conflict(moved, false);
                 }
@@ -191,7 +199,7 @@ impl<'a> Work<'a> {
                         through: None,
                         settlement,
                     });
-                    return;
+                    return true;
                 }
                 let conflict = ConflictRecord {
                     id: id.clone(),
@@ -205,11 +213,12 @@ impl<'a> Work<'a> {
                 };
                 if let Some(outcome) = self.try_auto_resolve(&doc, &conflict, true) {
                     self.pulled_resolution(&outcome);
-                    return;
+                    return true;
                 }
                 self.record_conflict(doc, conflict);
             }
         }
+        true
     }
 
     /// Decides `conflict` by the policy, unless the edge's custom resolver must
