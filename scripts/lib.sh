@@ -60,15 +60,16 @@ couch_prepare() {
 }
 
 # Runs a `wasm-pack test` command line with the browser (Chromium or
-# Firefox) sending its requests through scripts/harness-proxy.mjs (one request per connection to the test
-# runner's server, whose thread pool can otherwise leave the page's scripts
-# unanswered behind idle keep-alive sockets). The capabilities are
-# webdriver.json's plus the proxy flags. Should the harness still stall (the
-# page never reports: "Failed to detect test as having been run"), it is run
-# once more; the stalled attempt's output is kept, prefixed, so its counts
+# Firefox) sending its requests through scripts/harness-proxy.mjs (one request
+# per connection to the test runner's server, whose thread pool can otherwise
+# leave the page's scripts unanswered behind idle keep-alive sockets). The
+# capabilities are webdriver.json's plus the proxy settings. Should the
+# harness still stall (the page never reports: "Failed to detect test as
+# having been run"), it is run again, up to WASM_TEST_ATTEMPTS times in all
+# (2 by default); a stalled attempt's output is kept, prefixed, so its counts
 # are not totalled twice. A test that fails is never retried.
 wasm_test() {
-  local out status=0 dir proxy_pid
+  local out status=1 dir proxy_pid attempt attempts=${WASM_TEST_ATTEMPTS:-2}
   dir=$(mktemp -d)
   node scripts/harness-proxy.mjs "$dir/port" &
   proxy_pid=$!
@@ -83,39 +84,49 @@ wasm_test() {
       "network.proxy.type": 1, "network.proxy.http": "127.0.0.1", "network.proxy.http_port": port,
       "network.proxy.no_proxies_on": "", "network.proxy.allow_hijacking_localhost": true,
     });
-    // WebKitGTK (driven as "Safari"): the standard proxy capability.
-    if (process.env.TIDESYNC_WEBKIT) caps.proxy = { proxyType: "manual", httpProxy: `127.0.0.1:${port}` };
     require("fs").writeFileSync(process.argv[2], JSON.stringify(caps));
   ' "$(cat "$dir/port")" "$dir/webdriver.json"
   out="$dir/out"
-  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$dir/webdriver.json" "$@" >"$out" 2>&1 || status=$?
-  if [ "$status" -ne 0 ] && grep -q "Failed to detect test as having been run" "$out"; then
-    sed 's/^/stalled attempt: /' "$out"
-    echo "wasm_test: the browser harness stalled before any test reported; running it once more"
+  for attempt in $(seq 1 "$attempts"); do
     status=0
-    WASM_BINDGEN_TEST_WEBDRIVER_JSON="$dir/webdriver.json" "$@" || status=$?
-  else
+    WASM_BINDGEN_TEST_WEBDRIVER_JSON="$dir/webdriver.json" "$@" >"$out" 2>&1 || status=$?
+    if [ "$status" -ne 0 ] && [ "$attempt" -lt "$attempts" ] && grep -q "Failed to detect test as having been run" "$out"; then
+      sed 's/^/stalled attempt: /' "$out"
+      echo "wasm_test: the browser harness stalled before any test reported; running it again"
+      continue
+    fi
     cat "$out"
-  fi
+    break
+  done
   kill "$proxy_pid" 2>/dev/null || true
   wait "$proxy_pid" 2>/dev/null || true
   rm -rf "$dir"
   return "$status"
 }
 
-# Runs the wasm-bindgen browser tests (`cargo test` arguments follow) in
-# WebKitGTK: Debian's WebKitWebDriver drives its MiniBrowser in a virtual X
-# display (xvfb), reached by wasm-bindgen-test-runner as a remote "Safari"
-# driver, through the same harness proxy as the other engines.
+# Runs the wasm-bindgen browser tests in WebKitGTK: Debian's WebKitWebDriver
+# drives its MiniBrowser in a virtual X display (xvfb), reached by
+# wasm-bindgen-test-runner as a remote "Safari" driver. WebKit does not send
+# loopback requests through a proxy, so the harness proxy cannot help it: its
+# page often waits for the runner's server until WebKit drops an idle
+# keep-alive connection (well under two minutes). Each test binary therefore
+# runs on its own (the arguments name them; all by default), with a
+# two-minute harness timeout and up to three attempts.
 wasm_test_webkit() {
-  local port status=0 driver_pid
+  local port status=0 driver_pid targets=("$@")
+  [ ${#targets[@]} -gt 0 ] || targets=(--lib --test web_store --test web_sdk --test web_attachments)
   port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
   xvfb-run -a /usr/bin/WebKitWebDriver --port="$port" >/dev/null 2>&1 &
   driver_pid=$!
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/status" && break; sleep 0.05; done
-  TIDESYNC_WEBKIT=1 SAFARIDRIVER_REMOTE="http://127.0.0.1:$port" WASM_BINDGEN_TEST_ONLY_WEB=1 \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-    wasm_test cargo test --target wasm32-unknown-unknown --locked "$@" || status=$?
+  while [ ${#targets[@]} -gt 0 ]; do
+    local one=("${targets[0]}")
+    if [ "${targets[0]}" = --test ]; then one+=("${targets[1]}"); targets=("${targets[@]:2}"); else targets=("${targets[@]:1}"); fi
+    SAFARIDRIVER_REMOTE="http://127.0.0.1:$port" WASM_BINDGEN_TEST_ONLY_WEB=1 WASM_TEST_ATTEMPTS=3 \
+      WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
+      CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+      wasm_test cargo test --target wasm32-unknown-unknown --locked "${one[@]}" || status=$?
+  done
   kill "$driver_pid" 2>/dev/null || true
   pkill -f "WebKitWebDriver --port=$port" 2>/dev/null || true
   wait "$driver_pid" 2>/dev/null || true
