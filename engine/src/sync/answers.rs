@@ -80,6 +80,20 @@ pub(super) fn transport_issue(error: &TransportError) -> SyncIssue {
     }
 }
 
+/// A `_changes` row of document `id` that could not be read: the pull
+/// stopped before it (see `Applied::unreadable`).
+pub(super) fn unreadable_row_issue(id: Option<String>) -> SyncIssue {
+    let message = format!(
+        "a _changes row of {} could not be read (no revision, or not a document); \
+         the pull stopped before it and resumes there next time",
+        id.as_deref().unwrap_or("?")
+    );
+    SyncIssue {
+        id,
+        ..protocol_issue(&message)
+    }
+}
+
 pub(super) fn protocol_issue(message: &str) -> SyncIssue {
     SyncIssue {
         code: IssueCode::Protocol,

@@ -8,7 +8,7 @@ mod pushed;
 use std::collections::{HashMap, VecDeque};
 
 use super::{
-    answers::{protocol_issue, server_issue, transport_issue},
+    answers::{protocol_issue, server_issue, transport_issue, unreadable_row_issue},
     plan::{Applied, Plan, PushResult},
     IssueCode, SyncConfig, SyncIssue, SyncReport,
 };
@@ -238,16 +238,7 @@ impl SyncSession {
             }
             Phase::Settling => self.load_outbox(),
             Phase::Pull if applied.unreadable.is_some() => {
-                let id = applied.unreadable.clone();
-                let message = format!(
-                    "a _changes row of {} could not be read (no revision, or not a document); \
-                     the pull stopped before it and resumes there next time",
-                    id.as_deref().unwrap_or("?")
-                );
-                let issue = SyncIssue {
-                    id,
-                    ..protocol_issue(&message)
-                };
+                let issue = unreadable_row_issue(applied.unreadable.clone());
                 self.fail(issue, Vec::new())
             }
             Phase::Pull => {
