@@ -87,12 +87,12 @@ impl Inner {
         if status != 200 {
             return Err(unavailable(&format!("the server answered {status}")));
         }
-        let digest = attachments::digest(entry).unwrap_or_default().to_owned();
+        let digest = attachments::digest(entry).map(str::to_owned);
         if !attachments::verify(entry, &bytes) {
             return Err(SdkError::AttachmentCorrupt {
                 id: doc.id.clone(),
                 name: name.to_owned(),
-                digest,
+                digest: digest.unwrap_or_default(),
             });
         }
         let content_type = entry
@@ -100,10 +100,15 @@ impl Inner {
             .and_then(Value::as_str)
             .unwrap_or(DEFAULT_CONTENT_TYPE)
             .to_owned();
-        self.client
-            .store()
-            .save_attachment(&digest, &content_type, &bytes)
-            .await?;
+        // Bytes are kept by digest; an entry without one (a server that
+        // sends none) is served from this download and not stored, so it
+        // can never stand in for another attachment's bytes.
+        if let Some(digest) = digest.filter(|d| !d.is_empty()) {
+            self.client
+                .store()
+                .save_attachment(&digest, &content_type, &bytes)
+                .await?;
+        }
         Ok((bytes, content_type))
     }
 
