@@ -4,7 +4,7 @@
 // ended as accepted, conflict or rejected. Set TIDESYNC_CHAOS_SEED to replay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sdkPage, eventually, serverDocs } from './harness.mjs';
+import { sdkPage, eventually, serverDocs, lacks } from './harness.mjs';
 import { syncSuite } from './suite.mjs';
 
 let server;
@@ -26,7 +26,7 @@ function random(seed) {
 
 const strip = (doc) => Object.fromEntries(Object.entries(doc).filter(([k]) => k !== '_rev'));
 
-test('three clients under random faults converge and account for every write', async () => {
+test('three clients under random faults converge and account for every write', { skip: lacks('offline') }, async () => {
   const seed = Number(process.env.TIDESYNC_CHAOS_SEED ?? Date.now() % 1e9);
   console.log(`chaos seed ${seed}`);
   const rand = random(seed);

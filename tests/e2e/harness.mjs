@@ -1,22 +1,18 @@
 // Shared set-up of the end-to-end tests: a reference server on a free port with
-// a throw-away data folder, serving the demo and the built package, and Debian's
-// Chromium driven by playwright-core.
+// a throw-away data folder, serving the demo and the built package, and the
+// browser engine of this run (browsers.mjs: Chromium by default).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium } from 'playwright-core';
+import { launchBrowser } from './browsers.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifacts = join(root, 'test-results');
 
-export const chromiumArgs = [
-  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-  '--disable-component-update', '--no-first-run',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-];
+export { chromiumArgs, engine, lacks } from './browsers.mjs';
 
 /**
  * Apache CouchDB as the sync target, when the CouchDB tier runs
@@ -122,7 +118,7 @@ export async function startServer(extraArgs = []) {
 
 export async function launch() {
   mkdirSync(artifacts, { recursive: true });
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
+  return launchBrowser();
 }
 
 /**

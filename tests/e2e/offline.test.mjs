@@ -3,7 +3,7 @@
 // closed tab resumes where it stopped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sdkPage, eventually, serverDocs, appHeaders, staleHeaders } from './harness.mjs';
+import { sdkPage, eventually, serverDocs, appHeaders, staleHeaders, lacks } from './harness.mjs';
 import { syncSuite, fresh } from './suite.mjs';
 
 let server;
@@ -22,7 +22,7 @@ async function openDb(page, name, remoteDb, options = {}) {
 
 const pending = (page) => page.evaluate(() => window.db.pendingCount());
 
-test('offline writes resolve at once, nothing is sent, and the queue drains by itself online', async () => {
+test('offline writes resolve at once, nothing is sent, and the queue drains by itself online', { skip: lacks('offline') }, async () => {
   const context = await browser.newContext();
   const page = await sdkPage(context, proxy.url);
   const db = fresh('offline');

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { sdkPage } from './harness.mjs';
+import { sdkPage, lacks } from './harness.mjs';
 import { syncSuite, fresh } from './suite.mjs';
 
 let server;
@@ -55,7 +55,7 @@ const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const md5 = (bytes) => `md5-${createHash('md5').update(bytes).digest('base64')}`;
 const attachmentRequests = (db, name) => proxy.log.filter((e) => e.method === 'GET' && e.path === `/${db}/room/${name}`);
 
-test('a 5 MB photo put offline is pushed once online and read byte for byte by another client', async () => {
+test('a 5 MB photo put offline is pushed once online and read byte for byte by another client', { skip: lacks('offline') }, async () => {
   const db = await remoteDb();
   const a = await client(db);
   const b = await client(db);
@@ -116,7 +116,7 @@ async function roomWithPhoto(db) {
   }
 }
 
-test('a pull brings only the metadata; the bytes come on first read, once', async () => {
+test('a pull brings only the metadata; the bytes come on first read, once', { skip: lacks('offline') }, async () => {
   const db = await remoteDb();
   const sha = await roomWithPhoto(db);
   const reader = await client(db);
@@ -144,7 +144,7 @@ test('a pull brings only the metadata; the bytes come on first read, once', asyn
   }
 });
 
-test('an eager client downloads pulled attachments with the pull, so they read offline', async () => {
+test('an eager client downloads pulled attachments with the pull, so they read offline', { skip: lacks('offline') }, async () => {
   const db = await remoteDb();
   const sha = await roomWithPhoto(db);
   const reader = await client(db, { attachments: 'eager' });
@@ -331,7 +331,7 @@ test('a tab closed while its photo is uploading loses nothing: the next tab push
   }
 });
 
-test('a full disk refuses the photo with quota_exceeded and the document stays as it was', async () => {
+test('a full disk refuses the photo with quota_exceeded and the document stays as it was', { skip: lacks('cdp') }, async () => {
   const db = await remoteDb();
   // A 3 MiB quota for the origin (set before it first opens IndexedDB, which
   // is when Chromium reads it).

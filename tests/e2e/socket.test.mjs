@@ -6,7 +6,7 @@
 // refused socket steps down to the streamed feed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, serverDocs, couch } from './harness.mjs';
+import { eventually, serverDocs, couch, lacks } from './harness.mjs';
 import { syncSuite, fresh, liveClient } from './suite.mjs';
 
 let server;
@@ -23,7 +23,7 @@ const pending = (page) => page.evaluate(async () => (await window.db.status()).p
 /** HTTP requests to the database at the proxy since `t` (the socket's excepted). */
 const httpSince = (db, t) => proxy.log.filter((e) => e.t >= t && e.path.startsWith(`/${db}`) && e.feed !== 'socket');
 
-test('a live client pushes, pulls and hears changes over one WebSocket', { skip }, async () => {
+test('a live client pushes, pulls and hears changes over one WebSocket', { skip: skip || lacks('offline') }, async () => {
   const db = fresh('socket');
   const b = await client(db);
   await eventually(async () => (await transport(b.page)) === 'websocket', 15000, 'B holds the socket');
