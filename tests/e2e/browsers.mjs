@@ -10,7 +10,7 @@
 //   ephemeral profile and the driver holds one session at a time.
 // `TIDESYNC_E2E_BROWSER` picks the engine (chromium by default).
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -43,19 +43,15 @@ export const chromiumArgs = [
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
 ];
 
-/** Firefox preferences: nothing reaches for outside hosts, background tabs keep their timers. */
+/**
+ * The browser settings the wasm-bindgen tiers use (webdriver.json, their one
+ * home): Firefox's preferences and WebKit's MiniBrowser come from there.
+ */
+const driverSettings = JSON.parse(readFileSync(new URL('../../webdriver.json', import.meta.url), 'utf8'));
+
+/** Firefox preferences: webdriver.json's (nothing reaches for outside hosts), and what pages of a test need. */
 const firefoxPrefs = {
-  'app.update.enabled': false,
-  'app.normandy.enabled': false,
-  'browser.safebrowsing.malware.enabled': false,
-  'browser.safebrowsing.phishing.enabled': false,
-  'browser.safebrowsing.downloads.enabled': false,
-  'datareporting.healthreport.uploadEnabled': false,
-  'datareporting.policy.dataSubmissionEnabled': false,
-  'extensions.update.enabled': false,
-  'network.captive-portal-service.enabled': false,
-  'network.connectivity-service.enabled': false,
-  'toolkit.telemetry.enabled': false,
+  ...driverSettings['moz:firefoxOptions'].prefs,
   // Tabs of one context are pages of one app: a tab in the background must
   // not have its timers clamped to a second (the leader may be that tab).
   'dom.min_background_timeout_value': 4,
@@ -167,7 +163,7 @@ class FirefoxPage {
 
 // ---- WebKitGTK (classic WebDriver) ----
 
-const miniBrowser = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+const miniBrowser = driverSettings['webkitgtk:browserOptions'].binary;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -204,7 +200,7 @@ class WebKitContext {
     this.initScripts = [];
     this.queue = Promise.resolve();
     this.current = null;
-    this.firstWindow = null;
+    this.spareWindow = null;
   }
 
   async start() {
@@ -222,8 +218,8 @@ class WebKitContext {
     });
     this.session = `/session/${session.sessionId}`;
     await this.raw('POST', `${this.session}/timeouts`, { script: 300_000, pageLoad: 60_000 });
-    this.firstWindow = await this.raw('GET', `${this.session}/window`);
-    this.current = this.firstWindow;
+    this.spareWindow = await this.raw('GET', `${this.session}/window`);
+    this.current = this.spareWindow;
   }
 
   /** One WebDriver command; its `value`, or a thrown error with the driver's message. */
@@ -255,9 +251,9 @@ class WebKitContext {
   }
 
   async newPage() {
-    let handle = this.firstWindow;
+    let handle = this.spareWindow;
     if (handle) {
-      this.firstWindow = null;
+      this.spareWindow = null;
     } else {
       const open = this.current ?? [...this.pages][0]?.handle;
       handle = (await this.inWindow(open, () => this.raw('POST', `${this.session}/window/new`, { type: 'window' }))).handle;
@@ -400,7 +396,7 @@ class WebKitPage {
       // The session ends with its last window: the window is emptied
       // (its page unloaded) and kept for the context's next page instead.
       await this.command('POST', '/url', { url: 'about:blank' });
-      this.context.firstWindow = this.handle;
+      this.context.spareWindow = this.handle;
     } else {
       await this.command('DELETE', '/window');
       if (this.context.current === this.handle) this.context.current = null;
