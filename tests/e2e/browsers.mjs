@@ -392,15 +392,16 @@ class WebKitPage {
 
   async close() {
     if (this.closed) return;
-    if (this.context.pages.size === 1) {
-      // The session ends with its last window: the window is emptied
-      // (its page unloaded) and kept for the context's next page instead.
-      await this.command('POST', '/url', { url: 'about:blank' });
-      this.context.spareWindow = this.handle;
-    } else {
-      await this.command('DELETE', '/window');
-      if (this.context.current === this.handle) this.context.current = null;
+    if (this.context.pages.size === 1 && !this.context.spareWindow) {
+      // The session ends with its last window, so an empty window is opened
+      // first and kept for the context's next page. Navigating this one to
+      // about:blank instead would not do: WebKit keeps the page in its
+      // back/forward cache, Web Locks and IndexedDB connections held.
+      const spare = await this.command('POST', '/window/new', { type: 'window' });
+      this.context.spareWindow = spare.handle;
     }
+    await this.command('DELETE', '/window');
+    if (this.context.current === this.handle) this.context.current = null;
     this.closed = true;
     this.context.pages.delete(this);
   }
