@@ -15,6 +15,11 @@
 //!   and `{"type":"error","error":CODE,"reason":...}` for a frame that cannot
 //!   be read (`bad_frame`, `too_large`, `unknown_message`, `bad_request`):
 //!   nothing of it is written, and the socket stays open.
+//!
+//! A socket acts as the user who opened it: each tunnelled request is
+//! authorised as that user's HTTP request would be, and a socket whose user
+//! may no longer read the database gets `{"type":"error","error":"forbidden"}`
+//! and is closed.
 
 use std::{collections::BTreeMap, time::Duration};
 
