@@ -98,6 +98,13 @@ pub async fn authorise(State(state): State<AppState>, request: Request, next: Ne
 }
 
 async fn check(state: &AppState, request: Request, next: Next) -> Result<Response, ApiError> {
+    // Without admins everyone may do anything: only `_users` writes need a
+    // look (their passwords are hashed all the same).
+    let path = request.uri().path();
+    let maybe_users = path.starts_with("/_users") || path.starts_with("/%5");
+    if !state.auth.enabled() && !maybe_users {
+        return Ok(next.run(request).await);
+    }
     let (mut parts, body) = request.into_parts();
     let matched = parts
         .extensions
