@@ -52,6 +52,12 @@ impl CorsPolicy {
         CorsPolicy { origins, any }
     }
 
+    /// Whether `origin` may make requests with credentials (cookies,
+    /// `Authorization`).
+    pub fn allows_credentials(&self, origin: &HeaderValue) -> bool {
+        matches!(self.grant(origin), Grant::Credentialed(_))
+    }
+
     fn grant(&self, origin: &HeaderValue) -> Grant {
         let Ok(text) = origin.to_str() else {
             return Grant::Denied;

@@ -43,6 +43,12 @@ pub enum ApiError {
     /// 404 `not_found`; the reason is `missing`, `deleted` or names what is missing.
     #[error("{0}")]
     NotFound(String),
+    /// 401 `unauthorized`: no credentials, or credentials that do not verify.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403 `forbidden`: the caller is known but not allowed this.
+    #[error("{0}")]
+    Forbidden(String),
     /// 405 `method_not_allowed`, naming the methods that are.
     #[error("Only {0} allowed")]
     MethodNotAllowed(String),
@@ -72,6 +78,10 @@ pub enum ApiError {
     /// when to try a live feed again).
     #[error("the server holds {0} live feeds, its most; poll instead")]
     TooManyLiveFeeds(usize),
+    /// 429 `too_many_requests`: too many failed sign-ins for this name or
+    /// address; `Retry-After` says in how many seconds to try again.
+    #[error("too many failed sign-ins; try again in {0} s")]
+    TooManyRequests(u64),
     /// 500: storage failed; the details go to the log, not the client.
     #[error("{0}")]
     Internal(String),
@@ -116,6 +126,8 @@ impl ApiError {
             | ApiError::IllegalDbName(_)
             | ApiError::DocValidation(_)
             | ApiError::QueryParse(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict => StatusCode::CONFLICT,
@@ -125,6 +137,7 @@ impl ApiError {
             | ApiError::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BadContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyLiveFeeds(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -137,6 +150,8 @@ impl ApiError {
             ApiError::IllegalDbName(_) => "illegal_database_name",
             ApiError::DocValidation(_) => "doc_validation",
             ApiError::QueryParse(_) => "query_parse_error",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Conflict => "conflict",
@@ -147,6 +162,7 @@ impl ApiError {
             ApiError::RequestTooLarge => "too_large",
             ApiError::BadContentType(_) => "bad_content_type",
             ApiError::TooManyLiveFeeds(_) => "too_many_live_feeds",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Internal(_) => "internal_server_error",
         }
     }
@@ -173,6 +189,11 @@ impl IntoResponse for ApiError {
                 header::RETRY_AFTER,
                 HeaderValue::from_static(LIVE_FEED_RETRY_SECS),
             );
+        }
+        if let ApiError::TooManyRequests(seconds) = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
         }
         if self.status() == StatusCode::PAYLOAD_TOO_LARGE {
             // The rest of an oversized body may still be in flight: tell the

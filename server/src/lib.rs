@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod config;
 pub mod cors;
 pub mod edit;
@@ -37,6 +38,7 @@ pub use routes::router;
 pub use state::AppState;
 
 use crate::{
+    auth::{Auth, AuthSetupError},
     config::Limits,
     cors::CorsPolicy,
     notify::Notifier,
@@ -65,6 +67,16 @@ pub enum ServerError {
     /// Accepting connections failed.
     #[error("server failed: {0}")]
     Serve(io::Error),
+    /// Authentication could not be set up (JWT key, secret, `_users`).
+    #[error("cannot set up authentication: {0}")]
+    Auth(#[from] AuthSetupError),
+    /// No admin is configured and the address is not loopback.
+    #[error(
+        "refusing to serve {0} without authentication: give --admin NAME:PASSWORD \
+         (or TIDESYNC_ADMINS), bind a loopback address, or pass --open to serve \
+         everyone with full access on purpose"
+    )]
+    Unprotected(std::net::IpAddr),
     /// `--port-file` could not be written.
     #[error("cannot write port file {path}: {source}")]
     PortFile {
@@ -86,10 +98,26 @@ pub struct Server {
 impl Server {
     /// Opens the storage in `config.data_dir` and binds `config.bind:config.port`.
     pub async fn bind(config: &Config) -> Result<Server, ServerError> {
+        if config.admins.is_empty() && !config.bind.is_loopback() && !config.open {
+            return Err(ServerError::Unprotected(config.bind));
+        }
         let data_dir = config.data_dir.clone();
         let store = tokio::task::spawn_blocking(move || Store::open(&data_dir, Notifier::new()))
             .await
             .map_err(|err| StoreError::Task(err.to_string()))??;
+        let auth = Auth::open(config, store.clone()).await?;
+        if auth.enabled() {
+            tracing::info!(
+                admins = config.admins.len(),
+                jwt = auth.jwt_enabled(),
+                "authentication on: requests are checked against _users and each database's _security"
+            );
+        } else {
+            tracing::warn!(
+                "no admin configured: the server is open, every client has full access \
+                 without authentication (give --admin NAME:PASSWORD to require it)"
+            );
+        }
         let (stop_feeds, shutdown) = watch::channel(false);
         let state = AppState {
             store,
@@ -101,6 +129,7 @@ impl Server {
             shutdown,
             sessions: Sessions::new(config.max_live_feeds),
             websocket: config.websocket,
+            auth,
         };
         let app = router(state, CorsPolicy::new(&config.cors_origins));
         let requested = SocketAddr::new(config.bind, config.port);
@@ -145,7 +174,8 @@ impl Server {
                 tracing::debug!(error = %err, "cannot set TCP_NODELAY");
             }
         });
-        let serving = axum::serve(listener, self.app)
+        let app = self.app.into_make_service_with_connect_info::<SocketAddr>();
+        let serving = axum::serve(listener, app)
             .with_graceful_shutdown(signal)
             .into_future();
         let grace_over = async move {

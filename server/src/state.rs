@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::{config::Limits, routes::statics::StaticDirs, sessions::Sessions, store::Store};
+use crate::{
+    auth::Auth, config::Limits, routes::statics::StaticDirs, sessions::Sessions, store::Store,
+};
 
 /// Shared by all handlers; cheap to clone.
 #[derive(Clone)]
@@ -22,4 +24,6 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Whether databases offer their WebSocket (`--websocket`).
     pub websocket: bool,
+    /// Users, sessions and the keys that verify them.
+    pub auth: Auth,
 }

@@ -9,7 +9,9 @@ pub mod db;
 pub mod docs;
 pub mod extract;
 pub mod feed;
+pub mod security;
 pub mod server;
+pub mod session;
 pub mod socket;
 pub mod statics;
 
@@ -24,24 +26,34 @@ use tower_http::trace::TraceLayer;
 
 pub use crate::state::AppState;
 use crate::{
+    auth::{access::authorise, authenticate, Gate},
     cors::{cors, CorsPolicy},
     error::ApiError,
 };
 
-/// The whole application: routes, CouchDB-style fallbacks, CORS and request logs.
+/// The whole application: routes, CouchDB-style fallbacks, authentication,
+/// CORS and request logs.
 pub fn router(state: AppState, cors_policy: CorsPolicy) -> Router {
+    let gate = Gate {
+        auth: state.auth.clone(),
+        cors: cors_policy.clone(),
+    };
     let routes = routes(state);
     // The routes sit inside an outer router so that the 405 rewrite below sees
-    // responses after routing has added their `Allow` header.
+    // responses after routing has added their `Allow` header. Authentication
+    // runs inside CORS, so refusals carry CORS headers and browsers can
+    // read them, and preflights need no credentials.
     Router::new()
         .fallback_service(routes)
         .layer(middleware::map_response(method_not_allowed_as_json))
+        .layer(middleware::from_fn_with_state(gate, authenticate))
         .layer(middleware::from_fn_with_state(cors_policy, cors))
         .layer(TraceLayer::new_for_http())
 }
 
 /// CouchDB's URL layout on `state`: what a request reaches, over HTTP or
-/// through a database's socket ([`socket`]).
+/// through a database's socket ([`socket`]), each matched route checked by
+/// [`authorise`] first.
 pub fn routes(state: AppState) -> Router {
     let doc_routes = || get(docs::get).put(docs::put).delete(docs::delete);
     let att_routes = || {
@@ -61,6 +73,12 @@ pub fn routes(state: AppState) -> Router {
         .route("/_all_dbs", get(server::all_dbs))
         .route("/_uuids", get(server::uuids))
         .route("/_active_tasks", get(server::active_tasks))
+        .route(
+            "/_session",
+            get(session::get)
+                .post(session::post)
+                .delete(session::delete),
+        )
         .route("/_demo", get(statics::redirect))
         .route("/_demo/", get(statics::index))
         .route("/_demo/{*path}", get(statics::file))
@@ -71,6 +89,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/{db}/_bulk_get", post(bulk::bulk_get))
         .route("/{db}/_changes", get(changes::get).post(changes::post))
         .route("/{db}/_socket", get(socket::open))
+        .route("/{db}/_security", get(security::get).put(security::put))
         .route("/{db}/_design/{name}", doc_routes())
         .route("/{db}/_design/{name}/{*att}", att_routes())
         .route("/{db}/_local/{name}", doc_routes())
@@ -80,6 +99,7 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/{db}/{id}", doc_routes())
         .route("/{db}/{id}/{*att}", att_routes())
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorise))
         .fallback(not_found)
         .with_state(state)
 }

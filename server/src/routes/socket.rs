@@ -15,6 +15,11 @@
 //!   and `{"type":"error","error":CODE,"reason":...}` for a frame that cannot
 //!   be read (`bad_frame`, `too_large`, `unknown_message`, `bad_request`):
 //!   nothing of it is written, and the socket stays open.
+//!
+//! A socket acts as the user who opened it: each tunnelled request is
+//! authorised as that user's HTTP request would be, and a socket whose user
+//! may no longer read the database gets `{"type":"error","error":"forbidden"}`
+//! and is closed.
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -39,7 +44,7 @@ use super::{
     extract::{DbTarget, QueryParams},
     routes, AppState,
 };
-use crate::{error::ApiError, sessions::LiveSession, store::ChangesQuery};
+use crate::{auth::UserCtx, error::ApiError, sessions::LiveSession, store::ChangesQuery};
 
 /// Each socket's read and write buffer, in bytes.
 const SOCKET_BUFFER: usize = 8 * 1024;
@@ -99,6 +104,7 @@ pub async fn open(
     State(state): State<AppState>,
     DbTarget(db): DbTarget,
     query: QueryParams,
+    user: UserCtx,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     if !state.websocket {
@@ -126,6 +132,7 @@ pub async fn open(
         .on_upgrade(move |socket| {
             let channel = Channel {
                 tunnel: None,
+                user,
                 state,
                 db,
                 since,
@@ -144,6 +151,9 @@ struct Channel {
     /// request (per socket: the state must not hold its own router; a
     /// socket that only listens never builds one).
     tunnel: Option<Router>,
+    /// Who opened the socket: each tunnelled request is theirs, and is
+    /// authorised as it would be over HTTP.
+    user: UserCtx,
     db: String,
     since: u64,
     heartbeat: Duration,
@@ -168,6 +178,11 @@ impl Channel {
                 changed = commits.changed() => {
                     if changed.is_err() {
                         break; // the database went away
+                    }
+                    if !self.state.auth.may_read(&self.db, &self.user) {
+                        let reason = "You may no longer read this database.".to_owned();
+                        let _ = sink.send(refusal("forbidden", reason)).await;
+                        break;
                     }
                     match self.changes().await {
                         Some(frames) => frames,
@@ -290,7 +305,8 @@ impl Channel {
             }
             None => Body::empty(),
         };
-        let request = request.body(body).map_err(|e| e.to_string())?;
+        let mut request = request.body(body).map_err(|e| e.to_string())?;
+        request.extensions_mut().insert(self.user.clone());
         let state = self.state.clone();
         let tunnel = self.tunnel.get_or_insert_with(|| routes(state));
         let response = tunnel

@@ -28,13 +28,14 @@ impl Store {
         let owned = name.to_owned();
         self.write(move |tx| {
             let db_id = rows::db_id(tx, &owned)?;
-            for table in ["docs", "revs", "blobs", "local_docs"] {
+            for table in ["docs", "revs", "blobs", "local_docs", "security"] {
                 tx.execute(&format!("DELETE FROM {table} WHERE db_id = ?1"), [db_id])?;
             }
             tx.execute("DELETE FROM dbs WHERE id = ?1", [db_id])?;
             Ok(())
         })
         .await?;
+        self.forget_security(name);
         self.notifier().close(name);
         Ok(())
     }

@@ -12,20 +12,23 @@ mod changes;
 mod databases;
 mod documents;
 mod local;
+mod meta;
 mod render;
 mod replicated;
 mod rows;
 mod schema;
+mod security;
 mod writes;
 
 use std::{
+    collections::HashMap,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError, RwLock},
 };
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::{error::ApiError, notify::Notifier};
+use crate::{auth::security::Security, error::ApiError, notify::Notifier};
 
 pub use all_docs::AllDocsQuery;
 pub use attachments::AttachmentBytes;
@@ -74,6 +77,9 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     notifier: Notifier,
+    /// Every stored `_security` object by database name, read once at open
+    /// so that authorising a request costs no SQLite read.
+    security: RwLock<HashMap<String, Arc<Security>>>,
 }
 
 impl Store {
@@ -83,6 +89,7 @@ impl Store {
         let path = data_dir.join(DB_FILE);
         let writer = open_connection(&path)?;
         schema::migrate(&writer)?;
+        let security = security::load_all(&writer)?;
         tracing::info!(path = %path.display(), "storage opened");
         Ok(Store {
             inner: Arc::new(Inner {
@@ -90,6 +97,7 @@ impl Store {
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
                 notifier,
+                security: RwLock::new(security),
             }),
         })
     }

@@ -4,6 +4,8 @@
 //! (whose `seq` column is the `_changes` feed: each document once, at its latest
 //! write), every revision's body in `revs`, attachment bytes once per digest in
 //! `blobs`, and `_local/` documents, which have no history, in `local_docs`.
+//! A database's `_security` object is in `security` (no row: admins only),
+//! and server-wide values such as the session secret in `meta`.
 
 use std::time::Duration;
 
@@ -47,6 +49,14 @@ CREATE TABLE IF NOT EXISTS local_docs (
     rev TEXT NOT NULL,
     body TEXT NOT NULL,
     PRIMARY KEY (db_id, doc_id)
+);
+CREATE TABLE IF NOT EXISTS security (
+    db_id INTEGER PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 ";
 

@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
-use std::time::Duration;
+pub mod auth;
+
+use std::{path::Path, time::Duration};
 
 use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
@@ -47,6 +49,17 @@ impl TestServer {
             stop: Some(stop),
             task: Some(task),
         }
+    }
+
+    /// A server storing its data in `data` (which outlives it), as
+    /// `adjust` configures it: for restarts over the same data.
+    pub async fn start_at(data: &Path, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let data = data.to_path_buf();
+        TestServer::start_with(move |config| {
+            config.data_dir = data;
+            adjust(config);
+        })
+        .await
     }
 
     /// Stops the server and waits until it has.
