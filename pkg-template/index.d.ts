@@ -1,6 +1,6 @@
 import type {
   AllOptions, ChangeEvent, Conflict, ErrorCode, ErrorDetails, EventMap, EventName, OpenOptions,
-  Tidesync as UntypedTidesync, WriteResult,
+  SessionOptions, SignInOptions, Tidesync as UntypedTidesync, UserContext, WriteResult,
 } from './tidesync.js';
 
 export * from './tidesync.js';
@@ -44,6 +44,17 @@ export interface TypedTidesync<T extends object>
  */
 export declare const Tidesync: {
   open<T extends object = import('./tidesync.js').Doc>(options: OpenOptions): Promise<TypedTidesync<T>>;
+  /**
+   * Signs in by name and password (`POST /_session`); the server's session
+   * cookie then signs the requests of databases opened with the matching
+   * `credentials`. A refused password is `unauthorized`, too many attempts
+   * `too_many_requests`, no answer `network`.
+   */
+  signIn(options: SignInOptions): Promise<UserContext>;
+  /** Signs out (`DELETE /_session`). */
+  signOut(options: SessionOptions): Promise<void>;
+  /** Who the server takes this page for (`GET /_session`). */
+  session(options: SessionOptions): Promise<UserContext>;
   readonly prototype: UntypedTidesync;
   /** Databases come from `open()`; `instanceof Tidesync` tells one. */
   [Symbol.hasInstance](value: unknown): value is TypedTidesync<object>;

@@ -1,6 +1,7 @@
 // tidesync's package entry: the generated bindings plus the error class.
 //
-// `Tidesync.open()` initialises the wasm module itself, once, on first use,
+// `Tidesync.open()` (and `signIn`, `signOut`, `session`) initialises the wasm
+// module itself, once, on first use,
 // so `import { Tidesync } from 'tidesync'` is all an app needs (in a page, a
 // bundler or a worker). The default export, `init(input)`, stays for apps
 // that serve the .wasm from another place: called first, it is the one
@@ -22,8 +23,12 @@ function initialised() {
   return ready;
 }
 
-const openWithModule = Tidesync.open;
-Tidesync.open = async function open(options) {
-  await initialised();
-  return openWithModule.call(this, options);
-};
+// The static calls an app may make before any other (opening a database,
+// signing in) initialise the module first.
+for (const name of ['open', 'signIn', 'signOut', 'session']) {
+  const withModule = Tidesync[name];
+  Tidesync[name] = async function (options) {
+    await initialised();
+    return withModule.call(this, options);
+  };
+}

@@ -48,6 +48,28 @@ pub enum SdkError {
         /// Why the download failed.
         reason: String,
     },
+    /// The server refused the credentials (a 401 signing in).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// The server refused for now (a 429): too many attempts.
+    #[error("too many requests: {reason}")]
+    TooManyRequests {
+        /// The server's reason.
+        reason: String,
+        /// How long the server asked to wait, in ms, when it said.
+        retry_after_ms: Option<f64>,
+    },
+    /// No answer came (offline, refused connection, CORS, timeout).
+    #[error("network: {0}")]
+    Network(String),
+    /// The server answered with an unexpected status or body.
+    #[error("server answered {status}: {reason}")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The server's reason.
+        reason: String,
+    },
     /// Downloaded bytes do not match the attachment's digest.
     #[error("attachment {name} of {id}: the downloaded bytes do not match its digest {digest}")]
     AttachmentCorrupt {
@@ -79,6 +101,10 @@ impl SdkError {
                 ErrorCode::Api(ApiCode::AttachmentUnavailable)
             }
             SdkError::AttachmentCorrupt { .. } => ErrorCode::Api(ApiCode::AttachmentCorrupt),
+            SdkError::Unauthorized(_) => ErrorCode::Api(ApiCode::Unauthorized),
+            SdkError::TooManyRequests { .. } => ErrorCode::Api(ApiCode::TooManyRequests),
+            SdkError::Network(_) => ErrorCode::Api(ApiCode::Network),
+            SdkError::Server { .. } => ErrorCode::Api(ApiCode::Server),
         }
     }
 

@@ -14,7 +14,7 @@ use tidesync_engine::{
 };
 use wasm_bindgen::{closure::Closure, prelude::wasm_bindgen, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, Request, RequestInit, Response};
+use web_sys::{AbortController, Headers, Request, RequestCredentials, RequestInit, Response};
 
 #[wasm_bindgen(module = "/src/js/socket.js")]
 extern "C" {
@@ -42,6 +42,113 @@ extern "C" {
     ) -> Promise;
 }
 
+/// How requests reach the network: the app's own `fetch` (an option of
+/// `open()`, for apps that sign requests or route them) or the global one,
+/// with the `credentials` mode the app chose, so a cookie session works
+/// across origins (`include`) and no cookie leaks where it must not (`omit`).
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    credentials: RequestCredentials,
+    custom: Option<js_sys::Function>,
+}
+
+impl Fetcher {
+    /// A fetcher sending `credentials` (`omit`, `same-origin`, `include`)
+    /// through `custom`, or through the global `fetch` when it is `None`.
+    pub fn new(credentials: RequestCredentials, custom: Option<js_sys::Function>) -> Self {
+        Fetcher {
+            credentials,
+            custom,
+        }
+    }
+
+    /// A fresh request init carrying the credentials mode.
+    fn init(&self) -> RequestInit {
+        let fresh = RequestInit::new();
+        fresh.set_credentials(self.credentials);
+        fresh
+    }
+
+    /// Starts `request`: the app's `fetch` when it gave one (whatever it
+    /// returns is awaited as a promise of a `Response`), else the global one.
+    fn fetch(&self, request: &Request) -> Result<Promise, JsValue> {
+        match &self.custom {
+            Some(custom) => {
+                let answer = custom.call1(&JsValue::NULL, request)?;
+                Ok(Promise::resolve(&answer))
+            }
+            None => fetch(request),
+        }
+    }
+
+    /// The init members (`headers`, `credentials`) of a request made in JS
+    /// (the live feed, the welcome).
+    fn js_init(&self, headers: js_sys::Object) -> js_sys::Object {
+        let init = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&init, &"headers".into(), &headers);
+        let mode = match self.credentials {
+            RequestCredentials::Omit => "omit",
+            RequestCredentials::Include => "include",
+            _ => "same-origin",
+        };
+        let _ = js_sys::Reflect::set(&init, &"credentials".into(), &mode.into());
+        init
+    }
+
+    /// One JSON request outside a database's sync (signing in and out): the
+    /// status, the body text and the `Retry-After` delay in ms, or why no
+    /// answer came within `timeout_ms`.
+    pub async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&str>,
+        timeout_ms: u32,
+    ) -> Result<(u16, String, Option<f64>), TransportError> {
+        let attempt = async {
+            let init = self.init();
+            init.set_method(method);
+            let headers = Headers::new()?;
+            headers.set("Accept", "application/json")?;
+            if let Some(body) = body {
+                headers.set("Content-Type", "application/json")?;
+                init.set_body(&JsValue::from_str(body));
+            }
+            init.set_headers(&headers);
+            let controller = AbortController::new()?;
+            init.set_signal(Some(&controller.signal()));
+            let request = Request::new_with_str_and_init(url, &init)?;
+            let abort = Closure::once(move || controller.abort());
+            let timer = set_timeout(&abort, timeout_ms)?;
+            let result = async {
+                let response: Response = JsFuture::from(self.fetch(&request)?).await?.dyn_into()?;
+                let text = JsFuture::from(response.text()?).await?;
+                Ok::<_, JsValue>((response, text.as_string().unwrap_or_default()))
+            }
+            .await;
+            clear_timeout(timer);
+            let (response, text) = result?;
+            let retry_after = response
+                .headers()
+                .get("Retry-After")
+                .ok()
+                .flatten()
+                .and_then(|v| retry_after_ms(&v));
+            Ok::<_, JsValue>((response.status(), text, retry_after))
+        };
+        attempt
+            .await
+            .map_err(|error| transport_error(&error, timeout_ms))
+    }
+
+    /// The app's `fetch`, or `undefined` for the global one (for JS callers).
+    pub fn custom_js(&self) -> JsValue {
+        self.custom
+            .clone()
+            .map_or(JsValue::UNDEFINED, JsValue::from)
+    }
+}
+
 /// Talks to one remote database.
 #[derive(Debug)]
 pub struct FetchTransport {
@@ -61,12 +168,20 @@ pub struct FetchTransport {
     client: RefCell<Option<String>>,
     /// The database's socket while it is open: requests go through it.
     socket: RefCell<Option<SocketHandle>>,
+    /// Which `fetch`, with which credentials mode.
+    fetcher: Fetcher,
 }
 
 impl FetchTransport {
     /// A transport for the database at `remote`.
-    pub fn new(remote: &str, headers: BTreeMap<String, String>, timeout_ms: u32) -> Self {
+    pub fn new(
+        remote: &str,
+        headers: BTreeMap<String, String>,
+        timeout_ms: u32,
+        fetcher: Fetcher,
+    ) -> Self {
         FetchTransport {
+            fetcher,
             base: remote.trim_end_matches('/').to_owned(),
             headers: RefCell::new(headers),
             enabled: Cell::new(true),
@@ -108,8 +223,14 @@ impl FetchTransport {
         self.enabled.set(enabled);
     }
 
-    /// Where and with which headers to open a long-lived request (the live
-    /// changes feed), or `None` while the app forces the SDK offline.
+    /// Which `fetch` the live feed uses: the app's, or `undefined`.
+    pub fn feed_fetch(&self) -> JsValue {
+        self.fetcher.custom_js()
+    }
+
+    /// Where and with which init (headers, credentials) to open a long-lived
+    /// request (the live changes feed), or `None` while the app forces the
+    /// SDK offline.
     pub fn feed_target(&self, request: &HttpRequest) -> Option<(String, js_sys::Object)> {
         if !self.enabled.get() {
             return None;
@@ -122,17 +243,17 @@ impl FetchTransport {
         for (name, value) in self.headers.borrow().iter() {
             set(name, value);
         }
-        Some((self.url(request), headers))
+        Some((self.url(request), self.fetcher.js_init(headers)))
     }
 
     /// The server's root (`GET /` answers its welcome): the database URL
-    /// without its last segment, with the headers of [`Self::feed_target`].
+    /// without its last segment, with the init of [`Self::feed_target`].
     pub fn root_target(&self) -> Option<(String, js_sys::Object)> {
-        let (_, headers) =
+        let (_, init) =
             self.feed_target(&HttpRequest::new(tidesync_engine::http::Method::Get, ""))?;
         let cut = self.base.rfind('/')?;
         let root = &self.base[..=cut];
-        root.contains("://").then(|| (root.to_owned(), headers))
+        root.contains("://").then(|| (root.to_owned(), init))
     }
 
     fn url(&self, request: &HttpRequest) -> String {
@@ -177,7 +298,7 @@ impl FetchTransport {
             encode(rev)
         );
         let attempt = async {
-            let init = RequestInit::new();
+            let init = self.fetcher.init();
             init.set_method("GET");
             let headers = Headers::new()?;
             for (name, value) in self.headers.borrow().iter() {
@@ -190,7 +311,9 @@ impl FetchTransport {
             let timer = set_timeout(&abort, self.timeout_ms)?;
             let request = Request::new_with_str_and_init(&url, &init)?;
             let result = async {
-                let response: Response = JsFuture::from(fetch(&request)?).await?.dyn_into()?;
+                let response: Response = JsFuture::from(self.fetcher.fetch(&request)?)
+                    .await?
+                    .dyn_into()?;
                 let buffer = JsFuture::from(response.array_buffer()?).await?;
                 Ok::<_, JsValue>((response.status(), js_sys::Uint8Array::new(&buffer).to_vec()))
             }
@@ -241,7 +364,7 @@ impl FetchTransport {
         if let Some(socket) = socket {
             return self.perform_on_socket(&socket, request).await;
         }
-        let init = RequestInit::new();
+        let init = self.fetcher.init();
         init.set_method(request.method.as_str());
         let headers = Headers::new()?;
         headers.set("Accept", "application/json")?;
@@ -260,7 +383,9 @@ impl FetchTransport {
         let abort = Closure::once(move || controller.abort());
         let timer = set_timeout(&abort, self.timeout_ms)?;
         let result = async {
-            let response: Response = JsFuture::from(fetch(&http)?).await?.dyn_into()?;
+            let response: Response = JsFuture::from(self.fetcher.fetch(&http)?)
+                .await?
+                .dyn_into()?;
             let text = JsFuture::from(response.text()?).await?;
             Ok::<_, JsValue>((response, text.as_string().unwrap_or_default()))
         }
@@ -289,20 +414,26 @@ impl Transport for FetchTransport {
                 "the app has switched the network off".into(),
             ));
         }
-        self.perform(request).await.map_err(|error| {
-            let name = js_sys::Reflect::get(&error, &JsValue::from_str("name"))
-                .ok()
-                .and_then(|n| n.as_string());
-            if name.as_deref() == Some("AbortError") {
-                TransportError::Timeout(self.timeout_ms)
-            } else {
-                let message = js_sys::Reflect::get(&error, &JsValue::from_str("message"))
-                    .ok()
-                    .and_then(|m| m.as_string())
-                    .unwrap_or_else(|| "fetch failed".into());
-                TransportError::Network(message)
-            }
-        })
+        self.perform(request)
+            .await
+            .map_err(|error| transport_error(&error, self.timeout_ms))
+    }
+}
+
+/// What a failed fetch means: an abort is our timeout, anything else a
+/// network failure with the browser's message.
+fn transport_error(error: &JsValue, timeout_ms: u32) -> TransportError {
+    let name = js_sys::Reflect::get(error, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|n| n.as_string());
+    if name.as_deref() == Some("AbortError") {
+        TransportError::Timeout(timeout_ms)
+    } else {
+        let message = js_sys::Reflect::get(error, &JsValue::from_str("message"))
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| "fetch failed".into());
+        TransportError::Network(message)
     }
 }
 

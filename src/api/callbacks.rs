@@ -175,6 +175,10 @@ impl Inner {
                 return false;
             }
         };
+        if value.is_undefined() || value.is_null() {
+            // A cookie session signed in again: the headers stay as they are.
+            return true;
+        }
         let Ok(headers) =
             crate::convert::from_js::<std::collections::BTreeMap<String, String>>(&value)
         else {

@@ -33,7 +33,8 @@ extern "C" {
     #[wasm_bindgen(js_name = openFeed)]
     fn open_feed(
         url: &str,
-        headers: &Object,
+        init: &Object,
+        fetch: &JsValue,
         stall_ms: f64,
         lifetime_ms: f64,
         on_text: &Closure<dyn FnMut(String)>,
@@ -46,7 +47,7 @@ extern "C" {
     fn fail(this: &FeedHandle);
     fn sleep(ms: f64) -> Promise;
     #[wasm_bindgen(js_name = getText)]
-    fn get_text(url: &str, headers: &Object) -> Promise;
+    fn get_text(url: &str, init: &Object, fetch: &JsValue) -> Promise;
 }
 
 /// The feed of one open database.
@@ -177,10 +178,13 @@ async fn run(weak: Weak<Inner>) {
 /// Reads the server's welcome (`GET /` beside the database) once, for the
 /// best feed it offers; a server that does not answer keeps the default.
 async fn negotiate(inner: &Rc<Inner>) {
-    let Some((url, headers)) = inner.transport.as_ref().and_then(|t| t.root_target()) else {
+    let Some(transport) = &inner.transport else {
         return;
     };
-    let welcome = JsFuture::from(get_text(&url, &headers)).await;
+    let Some((url, init)) = transport.root_target() else {
+        return;
+    };
+    let welcome = JsFuture::from(get_text(&url, &init, &transport.feed_fetch())).await;
     if let Some(text) = welcome.ok().and_then(|t| t.as_string()) {
         inner
             .live
@@ -220,9 +224,13 @@ async fn read_one(inner: &Rc<Inner>, transport: FeedTransport) -> (String, f64) 
     let target = ladder
         .request(transport, since.as_ref(), now)
         .and_then(|request| inner.transport.as_ref()?.feed_target(&request));
-    let Some((url, headers)) = target else {
+    let Some((url, init)) = target else {
         return ("closed".into(), 0.0);
     };
+    let fetch = inner
+        .transport
+        .as_ref()
+        .map_or(JsValue::UNDEFINED, |t| t.feed_fetch());
     let reader = Rc::new(RefCell::new(FeedReader::new(transport)));
     let on_text = {
         let weak = Rc::downgrade(inner);
@@ -247,7 +255,7 @@ async fn read_one(inner: &Rc<Inner>, transport: FeedTransport) -> (String, f64) 
     });
     let handle = match &socket {
         Some(socket) => socket.clone().unchecked_into::<FeedHandle>(),
-        None => open_feed(&url, &headers, ladder.stall_ms(), lifetime, &on_text),
+        None => open_feed(&url, &init, &fetch, ladder.stall_ms(), lifetime, &on_text),
     };
     let done = handle.done();
     *feed.open.borrow_mut() = Some(handle);

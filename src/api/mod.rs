@@ -17,6 +17,7 @@ mod listeners;
 mod live;
 mod merge;
 mod options;
+mod signin;
 mod storage;
 mod subscribe;
 mod tabs;
@@ -47,7 +48,7 @@ use crate::{
     convert::{to_js, to_json},
     error::SdkError,
     idb::IdbStore,
-    transport::FetchTransport,
+    transport::{FetchTransport, Fetcher},
 };
 
 /// An open local database, optionally syncing with a remote CouchDB database.
@@ -86,6 +87,10 @@ impl Tidesync {
                     remote,
                     options.headers.clone(),
                     options.request_timeout_ms.unwrap_or(30_000),
+                    Fetcher::new(
+                        options.credentials.request_credentials(),
+                        options.fetch.clone(),
+                    ),
                 )
             });
             let client = Client::new(store, options.client_config());

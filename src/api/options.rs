@@ -17,6 +17,8 @@ const KNOWN: &[&str] = &[
     "name",
     "remote",
     "headers",
+    "credentials",
+    "fetch",
     "maxDocumentBytes",
     "batchSize",
     "batchBytes",
@@ -52,6 +54,34 @@ pub enum AttachmentMode {
     Eager,
 }
 
+/// Whether requests carry the browser's cookies (fetch's `credentials`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum Credentials {
+    /// Never: requests are signed by `headers` alone.
+    #[serde(rename = "omit")]
+    Omit,
+    /// To the page's own origin only (fetch's default).
+    #[default]
+    #[serde(rename = "same-origin")]
+    SameOrigin,
+    /// To the remote's origin too: a cookie session (`signIn`) with a server
+    /// on another origin, which must allow this page's origin with
+    /// credentials.
+    #[serde(rename = "include")]
+    Include,
+}
+
+impl Credentials {
+    /// The fetch API's value.
+    pub fn request_credentials(self) -> web_sys::RequestCredentials {
+        match self {
+            Credentials::Omit => web_sys::RequestCredentials::Omit,
+            Credentials::SameOrigin => web_sys::RequestCredentials::SameOrigin,
+            Credentials::Include => web_sys::RequestCredentials::Include,
+        }
+    }
+}
+
 /// `Tidesync.open()` options as JS passes them.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -64,6 +94,13 @@ pub struct OpenOptions {
     /// Headers sent with every request (e.g. `Authorization`).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Whether requests carry cookies (a cookie session).
+    #[serde(default)]
+    pub credentials: Credentials,
+    /// The app's own `fetch(request) => Promise<Response>`, used for every
+    /// request to the remote instead of the global one.
+    #[serde(skip)]
+    pub fetch: Option<js_sys::Function>,
     /// The largest serialised document accepted locally.
     #[serde(default)]
     pub max_document_bytes: Option<usize>,
@@ -140,7 +177,10 @@ pub struct OpenOptions {
 pub const DEFAULT_CALLBACK_TIMEOUT_MS: u32 = 10_000;
 
 /// Reads an optional function option, refusing anything else.
-fn function_option(value: &JsValue, key: &str) -> Result<Option<js_sys::Function>, SdkError> {
+pub(super) fn function_option(
+    value: &JsValue,
+    key: &str,
+) -> Result<Option<js_sys::Function>, SdkError> {
     let found = js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
     match found.dyn_into::<js_sys::Function>() {
         Ok(f) => Ok(Some(f)),
@@ -174,8 +214,9 @@ impl OpenOptions {
         }
         let auth = function_option(&value, "auth")?;
         let resolver = function_option(&value, "resolver")?;
+        let fetch = function_option(&value, "fetch")?;
         let plain = js_sys::Object::assign(&js_sys::Object::new(), value.unchecked_ref());
-        for key in ["auth", "resolver"] {
+        for key in ["auth", "resolver", "fetch"] {
             let _ = js_sys::Reflect::delete_property(&plain, &JsValue::from_str(key));
         }
         // An option set to `undefined` is an option not given.
@@ -188,6 +229,7 @@ impl OpenOptions {
             crate::convert::from_js(&plain).map_err(SdkError::InvalidOptions)?;
         options.auth = auth;
         options.resolver = resolver;
+        options.fetch = fetch;
         options.policy()?;
         if options.name.trim().is_empty() {
             return Err(SdkError::InvalidOptions(

@@ -19,6 +19,14 @@ export interface OpenOptions {
   remote?: string;
   /** Headers sent with every request, e.g. `{ Authorization: 'Bearer ...' }`. */
   headers?: Record<string, string>;
+  /**
+   * Whether requests carry the browser's cookies, as fetch's `credentials`
+   * (default `'same-origin'`). `'include'` for a cookie session (`signIn`)
+   * with a server on another origin.
+   */
+  credentials?: 'omit' | 'same-origin' | 'include';
+  /** The app's own fetch, used for every request to the remote (signing, routing, tests). */
+  fetch?: (request: Request) => Promise<Response>;
   /** Largest serialised document accepted locally (bytes, default 1 000 000). */
   maxDocumentBytes?: number;
   /** Most documents per push request (default 500). */
@@ -45,8 +53,12 @@ export interface OpenOptions {
   backoffBaseMs?: number;
   /** Largest retry delay, in ms (default 60 000). */
   backoffCapMs?: number;
-  /** Called on a 401 for fresh headers, e.g. `async () => ({ Authorization: 'Bearer …' })`. */
-  auth?: () => Record<string, string> | Promise<Record<string, string>>;
+  /**
+   * Called on a 401 for fresh headers, e.g. `async () => ({ Authorization: 'Bearer …' })`;
+   * one that returns nothing (having signed in again with `Tidesync.signIn`,
+   * for a cookie session) keeps the headers. The request is then retried once.
+   */
+  auth?: () => Record<string, string> | void | Promise<Record<string, string> | void>;
   /** Who writes through this client, stamped into each write as `editor` (with `updatedAt`), e.g. `{ id: 'ann', role: 'inspector' }`. */
   author?: Json;
   /** Stamp `updatedAt` (ms since the epoch) into every write (implied by `author` and by `newestWins`). */
@@ -80,6 +92,27 @@ export interface OpenOptions {
   attachments?: 'lazy' | 'eager';
 }
 /** Options of `putAttachment()`. */
+/** Where `Tidesync.signOut()` and `Tidesync.session()` ask. */
+export interface SessionOptions {
+  /** The server's URL (its root, e.g. `http://127.0.0.1:5984`), not a database's. */
+  server: string;
+  /** Whether the request carries and accepts cookies (default `'include'`: a session is a cookie). */
+  credentials?: 'omit' | 'same-origin' | 'include';
+  /** The app's own fetch, as in `open()`. */
+  fetch?: (request: Request) => Promise<Response>;
+  /** Milliseconds before the request is given up (default 30 000). */
+  requestTimeoutMs?: number;
+}
+/** `Tidesync.signIn()`: a name and password, sent once to `_session`, never kept. */
+export interface SignInOptions extends SessionOptions {
+  name: string;
+  password: string;
+}
+/** Who the server takes the page for; `name` is `null` when no session is open. */
+export interface UserContext {
+  name: string | null;
+  roles: string[];
+}
 export interface PutAttachmentOptions {
   /** The MIME type (default: the Blob's `type`, else `application/octet-stream`). */
   contentType?: string;

@@ -2,7 +2,8 @@
 // stall watchdog. The Rust side (src/api/feed.rs) decides which feed to open
 // and reads what `onText` hands it.
 
-// Opens `url` with `headers` and hands each decoded chunk to `onText`. No
+// Opens `url` with `init` (`headers`, `credentials`) through `fetchFn` (the
+// app's own fetch) or the global fetch, and hands each decoded chunk to `onText`. No
 // bytes for `stallMs` (not even a heartbeat) aborts it as stalled; past
 // `lifetimeMs` (when above 0) it is ended. Returns
 // `{ done, close }`: `done` resolves to `{ outcome, status?, message? }` with
@@ -11,7 +12,7 @@
 // `refused` (a 4xx the feed kind may cause, or a 503: a server at its cap of
 // live feeds asks the client to poll), `failed` (or by `fail`, for an
 // unreadable feed) or `closed` (by `close`).
-export function openFeed(url, headers, stallMs, lifetimeMs, onText) {
+export function openFeed(url, init, fetchFn, stallMs, lifetimeMs, onText) {
   const controller = new AbortController();
   let timer;
   let why;
@@ -29,7 +30,7 @@ export function openFeed(url, headers, stallMs, lifetimeMs, onText) {
   const done = (async () => {
     arm();
     try {
-      const response = await fetch(url, { headers, signal: controller.signal, cache: "no-store" });
+      const response = await send(fetchFn, url, { ...init, signal: controller.signal, cache: "no-store" });
       if (!response.ok || !response.body) {
         await response.body?.cancel().catch(() => {});
         const refused = [400, 405, 406, 415, 501, 503].includes(response.status);
@@ -61,13 +62,19 @@ export function openFeed(url, headers, stallMs, lifetimeMs, onText) {
 
 // The text at `url`, or null when it cannot be had (the server's welcome,
 // read once to choose a feed).
-export async function getText(url, headers) {
+export async function getText(url, init, fetchFn) {
   try {
-    const response = await fetch(url, { headers, cache: "no-store" });
+    const response = await send(fetchFn, url, { ...init, cache: "no-store" });
     return response.ok ? await response.text() : null;
   } catch {
     return null;
   }
+}
+
+// The app's own fetch gets a Request, as every request of the SDK; the
+// global one the URL and init.
+function send(fetchFn, url, init) {
+  return fetchFn ? Promise.resolve(fetchFn(new Request(url, init))) : fetch(url, init);
 }
 
 // A promise resolved after `ms` milliseconds, in a window or a worker.

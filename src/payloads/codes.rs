@@ -22,6 +22,14 @@ pub enum ApiCode {
     /// Downloaded attachment bytes that do not match their digest; nothing
     /// was stored.
     AttachmentCorrupt,
+    /// Signing in: the server refused the name and password.
+    Unauthorized,
+    /// Signing in: too many failed attempts; wait (`Retry-After`) and retry.
+    TooManyRequests,
+    /// Signing in or out: no answer from the server.
+    Network,
+    /// Signing in or out: an unexpected answer from the server.
+    Server,
 }
 
 /// Stable codes of `TidesyncError`: the engine's (a document, a revision,
@@ -46,6 +54,10 @@ impl ErrorCode {
             ErrorCode::Api(ApiCode::NoRemote) => "no_remote",
             ErrorCode::Api(ApiCode::AttachmentUnavailable) => "attachment_unavailable",
             ErrorCode::Api(ApiCode::AttachmentCorrupt) => "attachment_corrupt",
+            ErrorCode::Api(ApiCode::Unauthorized) => "unauthorized",
+            ErrorCode::Api(ApiCode::TooManyRequests) => "too_many_requests",
+            ErrorCode::Api(ApiCode::Network) => "network",
+            ErrorCode::Api(ApiCode::Server) => "server",
         }
     }
 }

@@ -55,6 +55,8 @@ async function couchCall(method, path, body) {
 
 /** Sets a CouchDB node setting; returns the previous value. */
 async function couchConfig(section, key, value) {
+  // A setting that had no value before is removed again, not set to "".
+  if (value === '') return (await couchCall('DELETE', `/_node/_local/_config/${section}/${key}`).catch(() => ({ json: () => '' }))).json();
   const res = await couchCall('PUT', `/_node/_local/_config/${section}/${key}`, String(value));
   return res.json();
 }
@@ -67,10 +69,15 @@ async function startCouch(extraArgs) {
   const limit = extraArgs.indexOf('--max-document-bytes');
   const restore = [];
   if (limit >= 0) restore.push(['couchdb', 'max_document_size', await couchConfig('couchdb', 'max_document_size', extraArgs[limit + 1])]);
+  // So are --session-timeout and --per-user-dbs (CouchDB's admins are its own).
+  const timeout = extraArgs.indexOf('--session-timeout');
+  if (timeout >= 0) restore.push(['chttpd_auth', 'timeout', await couchConfig('chttpd_auth', 'timeout', extraArgs[timeout + 1])]);
+  if (extraArgs.includes('--per-user-dbs')) restore.push(['couch_peruser', 'enable', await couchConfig('couch_peruser', 'enable', 'true')]);
   const created = new Set();
   return {
     kind: 'couchdb',
     url: couch.url,
+    admin: couch.admin,
     /** Creates `db` with the app user as its only member (once). */
     async prepare(db) {
       if (created.has(db)) return;
@@ -106,12 +113,17 @@ export async function startServer(extraArgs = []) {
   for (let i = 0; i < 20 && !port; i++) { port = readFileSync(portFile, 'utf8').trim(); if (!port) await sleep(50); }
   if (!port) throw new Error('the server did not start');
   const url = `http://127.0.0.1:${port}`;
+  // With `--admin NAME:PASSWORD` the server checks credentials: its own
+  // requests (`fetch`) go as that admin.
+  const adminAt = extraArgs.indexOf('--admin');
+  const admin = adminAt >= 0 ? `Basic ${Buffer.from(extraArgs[adminAt + 1]).toString('base64')}` : undefined;
   return {
     kind: 'reference',
     url,
+    admin,
     // The SDK creates its database on the reference server itself.
     prepare: async () => {},
-    fetch: (path, init) => fetch(`${url}${path}`, init),
+    fetch: (path, init = {}) => fetch(`${url}${path}`, admin ? { ...init, headers: { ...init.headers, authorization: admin } } : init),
     stop: () => { child.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); },
   };
 }

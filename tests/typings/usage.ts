@@ -4,7 +4,7 @@ import init, { initSync, Tidesync, TidesyncError } from 'tidesync';
 import type {
   AllOptions, ChangeEvent, Conflict, ConflictPolicy, Doc, DocStatus, ErrorCode, ErrorEvent, EventName,
   EventPayload, InitOutput, Json, OpenOptions, OutboxEntry, RejectReason, ResolvedEvent, Status, Strategy,
-  SyncIssue, SyncOutcome, SyncReport, SyncState, WriteResult, FeedTransport, AttachmentInfo,
+  SyncIssue, SyncOutcome, SyncReport, SyncState, WriteResult, FeedTransport, AttachmentInfo, UserContext,
 } from 'tidesync';
 
 /** Everything `open()` accepts. */
@@ -27,7 +27,25 @@ export function allOptions(token: string): OpenOptions {
     backoffBaseMs: 500,
     backoffCapMs: 30_000,
     auth: async () => ({ Authorization: `Bearer ${token}-fresh` }),
+    credentials: 'include',
+    fetch: (request: Request) => fetch(request),
   };
+}
+
+/** Signing in by cookie, then opening with that session; signing out. */
+export async function cookieSession(server: string): Promise<string[]> {
+  const user: UserContext = await Tidesync.signIn({ server, name: 'ann', password: 'secret' });
+  const again: UserContext = await Tidesync.session({ server, requestTimeoutMs: 5_000 });
+  const name: string | null = again.name;
+  const db = await Tidesync.open({ name: 'inspections', remote: `${server}/inspections`, credentials: 'include' });
+  await db.close();
+  await Tidesync.signOut({ server, credentials: 'include' });
+  // @ts-expect-error: signing in needs a password
+  await Tidesync.signIn({ server, name: 'ann' });
+  // @ts-expect-error: not a credentials mode
+  await Tidesync.open({ name: 'x', credentials: 'always' });
+  void name;
+  return user.roles;
 }
 
 /** Loading the module: from the default URL, a given URL, or compiled bytes. */

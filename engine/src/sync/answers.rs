@@ -52,6 +52,7 @@ pub(super) fn reject_reason(response: &HttpResponse) -> RejectReason {
 pub(super) fn server_issue(response: &HttpResponse) -> SyncIssue {
     let code = match response.status {
         401 => IssueCode::Unauthorized,
+        403 => IssueCode::Forbidden,
         _ => IssueCode::Server,
     };
     let detail = couch_error(response)

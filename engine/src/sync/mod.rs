@@ -76,6 +76,10 @@ pub enum IssueCode {
     Server,
     /// The server asked for credentials (401).
     Unauthorized,
+    /// The server refused this user the whole database (403): the changes
+    /// stay queued, not parked, for when access is granted or the app
+    /// signs in as someone else.
+    Forbidden,
     /// The server's answer made no sense as CouchDB's.
     Protocol,
     /// The server refused a change for good.
@@ -93,6 +97,7 @@ impl IssueCode {
             IssueCode::Timeout => "timeout",
             IssueCode::Server => "server",
             IssueCode::Unauthorized => "unauthorized",
+            IssueCode::Forbidden => "forbidden",
             IssueCode::Protocol => "protocol",
             IssueCode::Rejected => "rejected",
             IssueCode::Local(code) => code.as_str(),

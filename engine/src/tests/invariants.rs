@@ -356,3 +356,33 @@ fn a_push_cut_off_mid_flight_is_replayed_by_the_next_cycle() {
     assert_eq!(device.outbox_len(), 0);
     assert_eq!(server.body("a"), Some(json!({"n": 1})));
 }
+
+#[test]
+fn a_database_refused_to_this_user_keeps_every_change_queued() {
+    let server = FakeServer::new();
+    let device = Device::new();
+    for id in ["a", "b", "c"] {
+        device.put(json!({"_id": id})).expect("put");
+    }
+    // A 403 for the whole `_bulk_docs`: the user is no member (any more).
+    server.fault("_bulk_docs", Fault::Status(403));
+    let report = device.sync(&server);
+    assert_eq!(report.pushed, 0, "{report:?}");
+    assert_eq!(report.errors.len(), 1, "{report:?}");
+    assert_eq!(report.errors[0].code.as_str(), "forbidden");
+    assert_eq!(report.errors[0].status, Some(403));
+    for id in ["a", "b", "c"] {
+        assert_eq!(
+            device.status(id),
+            Some(DocStatus::Pending),
+            "{id} was parked"
+        );
+    }
+    assert_eq!(device.outbox_len(), 3);
+    // Access granted again: the queue drains as it was.
+    let report = device.sync(&server);
+    assert_eq!(report.pushed, 3, "{report:?}");
+    for id in ["a", "b", "c"] {
+        assert_eq!(server.body(id), Some(json!({})));
+    }
+}

@@ -54,7 +54,7 @@ fn a_change_pulled_over_parked_edits_is_merged_and_pushed_in_the_same_call() {
     a.sync(&server);
     // B's push is refused and parked: the document stays pending while pulling.
     b.put(json!({"_id": "d", "a": 0, "b": 1})).expect("put");
-    server.fault("_bulk_docs", Fault::Status(403));
+    server.fault("_bulk_docs", Fault::Status(400));
     let report = b.sync(&server);
     assert_eq!(report.errors.len(), 1);
     assert_eq!(resolved(&b).len(), 1);

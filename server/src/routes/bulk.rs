@@ -2,7 +2,7 @@
 
 use axum::{
     body::Body,
-    extract::State,
+    extract::{Extension, State},
     http::{HeaderMap, StatusCode},
     Json,
 };
@@ -17,6 +17,7 @@ use super::{
     AppState,
 };
 use crate::{
+    auth::access::{DesignWritesRefused, NOT_DB_ADMIN},
     edit::{parse_rev, Edit},
     error::ApiError,
     store::{BulkGetRef, ReadOptions},
@@ -24,10 +25,12 @@ use crate::{
 
 /// `POST /{db}/_bulk_docs`: many writes in one transaction, each answered on
 /// its own row. Invalid documents refuse the whole request as in CouchDB;
-/// oversized documents get an error row so the rest of the batch still lands.
+/// oversized documents, and design documents of a member who is no database
+/// admin, get an error row so the rest of the batch still lands.
 pub async fn bulk_docs(
     State(state): State<AppState>,
     DbTarget(db): DbTarget,
+    refused: Option<Extension<DesignWritesRefused>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Vec<BulkDocsResult>>), ApiError> {
@@ -61,6 +64,15 @@ pub async fn bulk_docs(
     let mut slots: Vec<Result<Edit, BulkDocsResult>> = Vec::with_capacity(docs.len());
     for doc in docs {
         let named_id = doc.get("_id").and_then(Value::as_str).map(str::to_owned);
+        if refused.is_some()
+            && named_id
+                .as_deref()
+                .is_some_and(|id| id.starts_with("_design/"))
+        {
+            let err = ApiError::Forbidden(NOT_DB_ADMIN.to_owned());
+            slots.push(Err(error_row(named_id, &err)));
+            continue;
+        }
         match Edit::from_json(doc, None, &state.limits) {
             Ok(edit) => {
                 if !new_edits && edit.base.is_none() {

@@ -19,7 +19,10 @@ impl SyncSession {
     pub(super) fn on_pushed(&mut self, batch: Vec<OutboxMessage>, response: HttpResponse) -> Step {
         match response.status {
             200..=202 => {}
-            400 | 403 | 413 | 415 if batch.len() > 1 => {
+            // A 403 for the whole request refuses the user the database, not
+            // a document (CouchDB refuses documents on their rows): it fails
+            // the cycle below and the batch stays queued.
+            400 | 413 | 415 if batch.len() > 1 => {
                 // Find the culprit: the rest of the cycle pushes one message at a time.
                 self.one_at_a_time = true;
                 self.unread.clear();
@@ -34,7 +37,7 @@ impl SyncSession {
                     .collect();
                 return Step::Apply(Plan::Settle(results));
             }
-            400 | 403 | 413 | 415 => {
+            400 | 413 | 415 => {
                 let reason = reject_reason(&response);
                 self.phase = Phase::Settling;
                 let results = batch
