@@ -28,6 +28,7 @@ extern "C" {
         url: &str,
         stall_ms: f64,
         on_text: &Closure<dyn FnMut(String)>,
+        authorization: Option<String>,
     ) -> SocketHandle;
     #[wasm_bindgen(method, js_name = isOpen)]
     fn is_open(this: &SocketHandle) -> bool;
@@ -211,6 +212,16 @@ impl FetchTransport {
         if let Some(controller) = self.current.borrow_mut().take() {
             controller.abort();
         }
+    }
+
+    /// The `Authorization` header requests carry, if any: the socket offers
+    /// it to the server, since a browser sends no header on a WebSocket.
+    pub fn authorization(&self) -> Option<String> {
+        self.headers
+            .borrow()
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+            .map(|(_, value)| value.clone())
     }
 
     /// Replaces the extra headers (fresh credentials).

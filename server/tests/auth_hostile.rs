@@ -808,4 +808,77 @@ async fn sockets_need_membership_and_an_allowed_origin() {
         .await
         .expect("sent");
     assert_eq!(allowed.status(), StatusCode::SWITCHING_PROTOCOLS);
+
+    // Credentials offered as a subprotocol, as a browser's WebSocket can
+    // carry them: a member's open the socket (answered with `tidesync`),
+    // wrong or undecodable ones are refused like a wrong header.
+    let offered = |value: &str| {
+        server
+            .request(Cred::Anonymous, Method::GET, "/alice-db/_socket")
+            .header("connection", "Upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("sec-websocket-protocol", value.to_owned())
+            .send()
+    };
+    let encoded = |name: &str, password: &str| {
+        use base64::Engine;
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{name}:{password}"));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("Basic {basic}"))
+    };
+    let member = offered(&format!(
+        "tidesync, tidesync.authorization.{}",
+        encoded("alice", "alice-pw")
+    ))
+    .await
+    .expect("sent");
+    assert_eq!(member.status(), StatusCode::SWITCHING_PROTOCOLS);
+    assert_eq!(
+        member
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok()),
+        Some("tidesync"),
+        "the credentials are never the selected protocol"
+    );
+    let cases = [
+        (
+            offered(&format!(
+                "tidesync, tidesync.authorization.{}",
+                encoded("alice", "wrong")
+            ))
+            .await
+            .expect("sent"),
+            WRONG_PASSWORD,
+        ),
+        (
+            offered(&format!(
+                "tidesync, tidesync.authorization.{}",
+                encoded("bob", "bob-pw")
+            ))
+            .await
+            .expect("sent"),
+            NOT_A_MEMBER,
+        ),
+        (
+            offered("tidesync, tidesync.authorization.%%%")
+                .await
+                .expect("sent"),
+            (
+                401,
+                "unauthorized",
+                "The Authorization header is neither Basic nor Bearer credentials.",
+            ),
+        ),
+    ];
+    for (response, (code, error, reason)) in cases {
+        let (status, body) = common::auth::status_and_json(response).await;
+        assert_eq!(status.as_u16(), code, "{body}");
+        assert_eq!(body["error"], error);
+        assert!(
+            body["reason"].as_str().is_some_and(|r| r.contains(reason)),
+            "{body}"
+        );
+    }
 }

@@ -245,9 +245,10 @@ async fn read_one(inner: &Rc<Inner>, transport: FeedTransport) -> (String, f64) 
         })
     };
     let socket = (transport == FeedTransport::Socket).then(|| {
-        // Browsers send no custom headers on a WebSocket: it is for servers
-        // that need none (or a cookie).
-        let socket = open_socket(&url, ladder.stall_ms(), &on_text);
+        // Browsers send no custom headers on a WebSocket: the credentials
+        // go as a subprotocol (a cookie goes by itself).
+        let authorization = inner.transport.as_ref().and_then(|t| t.authorization());
+        let socket = open_socket(&url, ladder.stall_ms(), &on_text, authorization);
         if let Some(http) = &inner.transport {
             http.use_socket(Some(socket.clone()));
         }

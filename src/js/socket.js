@@ -8,8 +8,13 @@
 // upgrade 503, which a browser does not show), `ended` (the server closed it
 // in order), `stalled`, `failed` or `closed` (by `close`); requests still
 // waiting then fail, as a lost connection fails a fetch.
-export function openSocket(url, stallMs, onText) {
-  const ws = new WebSocket(url.replace(/^http/, "ws"));
+//
+// Browsers send no custom header on a WebSocket: an `authorization` (the
+// `Authorization` header the app signs requests with) is offered as a
+// subprotocol beside `tidesync`, which the server selects.
+export function openSocket(url, stallMs, onText, authorization) {
+  const protocols = authorization ? ["tidesync", `tidesync.authorization.${base64url(authorization)}`] : undefined;
+  const ws = new WebSocket(url.replace(/^http/, "ws"), protocols);
   const pending = new Map();
   let next = 1;
   let opened = false;
@@ -86,4 +91,11 @@ export function openSocket(url, stallMs, onText) {
     request,
     isOpen: () => !finished && ws.readyState === WebSocket.OPEN,
   };
+}
+
+// `text` (UTF-8) as base64url without padding: a valid subprotocol token.
+function base64url(text) {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

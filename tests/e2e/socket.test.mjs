@@ -6,7 +6,8 @@
 // refused socket steps down to the streamed feed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, serverDocs, couch, lacks } from './harness.mjs';
+import { eventually, serverDocs, couch, lacks, startServer } from './harness.mjs';
+import { startProxy } from './proxy.mjs';
 import { syncSuite, fresh, liveClient } from './suite.mjs';
 
 let server;
@@ -87,4 +88,41 @@ test('a refused socket steps down to the streamed feed, which delivers', { skip 
   await a.page.evaluate(async () => { await window.edit({ _id: 'via-stream', v: 1 }); await window.db.sync(); });
   await eventually(() => b.page.evaluate(() => window.heard.includes('via-stream')), 10000, 'B hears through the stream');
   await Promise.all([a.context.close(), b.context.close()]);
+});
+
+test('on a server that checks credentials, the socket carries the app\'s Authorization header; a stranger gets none', { skip }, async () => {
+  // A server of its own, with an admin (fewer PBKDF2 rounds: a debug build).
+  const secured = await startServer(['--websocket', 'true', '--admin', 'admin:socket-admin', '--pbkdf2-iterations', '1000']);
+  const securedProxy = await startProxy(secured);
+  try {
+    const db = fresh('socket-auth');
+    const json = { 'content-type': 'application/json' };
+    let res = await secured.fetch('/_users/org.couchdb.user:ivy', { method: 'PUT', headers: json, body: JSON.stringify({ name: 'ivy', password: 'ivy-pw', roles: [], type: 'user' }) });
+    assert.ok(res.ok, `user: ${res.status}`);
+    res = await secured.fetch(`/${db}`, { method: 'PUT' });
+    assert.ok(res.ok, `db: ${res.status}`);
+    res = await secured.fetch(`/${db}/_security`, { method: 'PUT', headers: json, body: JSON.stringify({ members: { names: ['ivy'], roles: [] } }) });
+    assert.ok(res.ok, `_security: ${res.status}`);
+
+    const headers = { Authorization: `Basic ${Buffer.from('ivy:ivy-pw').toString('base64')}` };
+    const ivy = await liveClient(browser, securedProxy, db, { headers, createRemote: false });
+    await eventually(async () => (await transport(ivy.page)) === 'websocket', 15000, 'ivy holds the socket');
+    const opened = Date.now();
+    for (let i = 0; i < 3; i++) await ivy.page.evaluate((i) => window.db.put({ _id: `ivy-${i}`, v: i }), i);
+    await eventually(async () => (await pending(ivy.page)) === 0, 15000, 'ivy pushed');
+    const httpRequests = securedProxy.log.filter((e) => e.t >= opened && e.path.startsWith(`/${db}`) && e.feed !== 'socket');
+    assert.deepEqual(httpRequests.map((e) => `${e.method} ${e.path}`), [], 'the socket carried the pushes');
+    assert.deepEqual(Object.keys(await serverDocs(secured, db)).sort(), ['ivy-0', 'ivy-1', 'ivy-2']);
+
+    // Without credentials the socket is refused, and so is every request.
+    const stranger = await liveClient(browser, securedProxy, db, { headers: {}, createRemote: false, live: false });
+    await stranger.page.evaluate(() => window.db.put({ _id: 'stranger' }));
+    const report = await stranger.page.evaluate(() => window.db.sync());
+    assert.equal(report.errors[0]?.code, 'unauthorized', JSON.stringify(report));
+    assert.equal(await pending(stranger.page), 1, 'the change stays queued');
+    await Promise.all([ivy.context.close(), stranger.context.close()]);
+  } finally {
+    await securedProxy.close();
+    secured.stop();
+  }
 });

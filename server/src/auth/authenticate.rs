@@ -15,7 +15,10 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use base64::{engine::general_purpose::STANDARD, Engine};
+use base64::{
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+    Engine,
+};
 
 use std::net::SocketAddr;
 
@@ -41,11 +44,44 @@ enum Presented {
     Unreadable,
 }
 
+/// The WebSocket subprotocol the socket speaks; a client that offers it may
+/// offer its credentials beside it (see [`SOCKET_AUTHORIZATION`]).
+pub const SOCKET_PROTOCOL: &str = "tidesync";
+
+/// Prefix of the subprotocol that carries an `Authorization` value
+/// (base64url, no padding) on a WebSocket upgrade: browsers send no custom
+/// header on a WebSocket, but may offer subprotocols. Never selected.
+pub const SOCKET_AUTHORIZATION: &str = "tidesync.authorization.";
+
+/// The `Authorization` value a WebSocket upgrade offers as a subprotocol;
+/// `Some(None)` for an offer that cannot be decoded.
+fn offered_authorization(headers: &HeaderMap) -> Option<Option<String>> {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().strip_prefix(SOCKET_AUTHORIZATION))
+        .map(|encoded| {
+            URL_SAFE_NO_PAD
+                .decode(encoded)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+        })
+}
+
 fn presented(headers: &HeaderMap) -> Option<Presented> {
-    let value = headers.get(header::AUTHORIZATION)?;
-    let Ok(text) = value.to_str() else {
-        return Some(Presented::Unreadable);
+    let text = match headers.get(header::AUTHORIZATION) {
+        Some(value) => match value.to_str() {
+            Ok(text) => text.to_owned(),
+            Err(_) => return Some(Presented::Unreadable),
+        },
+        None => match offered_authorization(headers)? {
+            Some(text) => text,
+            None => return Some(Presented::Unreadable),
+        },
     };
+    let text = text.as_str();
     let (scheme, rest) = text.trim().split_once(' ').unwrap_or((text, ""));
     let rest = rest.trim();
     if scheme.eq_ignore_ascii_case("basic") {

@@ -44,7 +44,12 @@ use super::{
     extract::{DbTarget, QueryParams},
     routes, AppState,
 };
-use crate::{auth::UserCtx, error::ApiError, sessions::LiveSession, store::ChangesQuery};
+use crate::{
+    auth::{authenticate::SOCKET_PROTOCOL, UserCtx},
+    error::ApiError,
+    sessions::LiveSession,
+    store::ChangesQuery,
+};
 
 /// Each socket's read and write buffer, in bytes.
 const SOCKET_BUFFER: usize = 8 * 1024;
@@ -125,7 +130,10 @@ pub async fn open(
     let limit = state.limits.max_request_bytes;
     // Small buffers: a thousand sockets that mostly idle should not each
     // hold the library's 128 KiB default.
+    // A client that offered `tidesync` (with its credentials beside it) is
+    // answered with it, as a browser requires of an offered subprotocol.
     Ok(upgrade
+        .protocols([SOCKET_PROTOCOL])
         .read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)
         .max_message_size(limit.saturating_mul(2))
