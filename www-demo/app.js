@@ -5,12 +5,9 @@ import init from './pkg/index.js';
 import { Device } from './device.js';
 import { confirmDelete, editInspection } from './editor-dialog.js';
 import { resolveConflict } from './conflict-dialog.js';
+import { DATABASE, DEVICES } from './people.js';
 
-const REMOTE = `${location.origin}/inspections`;
-const DEVICES = [
-  { name: 'device-a', label: 'Device A', person: 'Agnes', author: { id: 'agnes', role: 'inspector' } },
-  { name: 'device-b', label: 'Device B', person: 'Joe', author: { id: 'joe', role: 'supervisor' } },
-];
+const REMOTE = `${location.origin}/${DATABASE}`;
 
 /** Conflict policies a visitor can pick; they apply when the databases open. */
 const POLICIES = {

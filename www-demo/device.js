@@ -7,6 +7,7 @@ import { h, renderInspections, renderOutbox, renderStatus } from './render.js';
 import { blankInspection, bodyOf, newInspectionId } from './model.js';
 import { META_FIELDS, mergeConflict, same } from './merge.js';
 import { DraftPhotos, MAX_PHOTO_BYTES, PhotoStore, SavedPhotos, photoError } from './photos.js';
+import { authorization } from './people.js';
 
 const RESOLVED_BY = {
   merge: 'merged both versions',
@@ -26,7 +27,7 @@ const sameBody = (a, b) => {
 export class Device {
   /**
    * @param {HTMLElement} root the pane, cloned from #device-template
-   * @param {{ name: string, label: string, person: string, author: object }} config
+   * @param {{ name: string, label: string, person: string, author: object, user: { name: string, password: string } }} config
    * @param {{ editInspection: Function, resolveConflict: Function, confirmDelete: Function }} dialogs
    */
   constructor(root, config, dialogs) {
@@ -69,11 +70,14 @@ export class Device {
   /**
    * Opens the device's database; `options` add to the demo's (e.g. a conflict
    * policy). Photos other devices add are downloaded right after the pull
-   * that brings them (`eager`), so they show here offline too.
+   * that brings them (`eager`), so they show here offline too. Each device
+   * signs in as its person with a header: the two share one page, so one
+   * cookie session could not tell them apart.
    */
   async open(remote, options = {}) {
     this.db = await Tidesync.open({
-      name: this.config.name, remote, author: this.config.author, attachments: 'eager', maxAttachmentBytes: MAX_PHOTO_BYTES, ...options,
+      name: this.config.name, remote, headers: { Authorization: authorization(this.config.user) },
+      author: this.config.author, attachments: 'eager', maxAttachmentBytes: MAX_PHOTO_BYTES, ...options,
     });
     this.photos = new PhotoStore(this.db);
     if (!this.networkEnabled) this.db.setNetworkEnabled(false);

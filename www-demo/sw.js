@@ -7,7 +7,7 @@ const CACHE = 'tidesync-demo-shell';
 const SCOPE = new URL('./', self.location).pathname;
 const SHELL = [
   './', 'index.html', 'style.css', 'app.js', 'device.js', 'render.js', 'model.js', 'merge.js',
-  'editor-dialog.js', 'conflict-dialog.js', 'photos.js',
+  'editor-dialog.js', 'conflict-dialog.js', 'photos.js', 'people.js',
   'pkg/index.js', 'pkg/tidesync.js', 'pkg/tidesync_bg.wasm',
 ];
 

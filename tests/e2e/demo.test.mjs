@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, launch, artifacts, root, eventually, serverDocs } from './harness.mjs';
 import { isOptimisedBuild, noisePng } from './demo-support.mjs';
+import { provision } from '../../scripts/demo-setup.mjs';
 
 let browser;
 const servers = [];
@@ -26,9 +27,12 @@ const PHONE = { width: 375, height: 812 };
  * devices are open.
  */
 async function openDemo(viewport = DESKTOP) {
-  // As `scripts/demo` serves it: with each database's WebSocket.
-  server = await startServer(['--websocket', 'true']);
+  // As `scripts/demo` serves it: with each database's WebSocket, an admin,
+  // and the demo's people as members of the shared database (fewer PBKDF2
+  // rounds: the test server is a debug build).
+  server = await startServer(['--websocket', 'true', '--admin', 'admin:demo-test-admin', '--pbkdf2-iterations', '1000']);
   servers.push(server);
+  await provision(server.url, server.admin);
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.errors = [];
@@ -172,6 +176,24 @@ test('an inspection created on one device shows on the other through its WebSock
   }
   await createInspection(page, 'a', { building: 'Lighthouse depot', area: 'Tower', notes: 'Seen live.' });
   await card(page, 'b', 'Lighthouse depot').waitFor({ timeout: 15000 });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test('each device signs in as its person to the shared database, which refuses anyone else', { timeout: 120000 }, async () => {
+  const { context, page } = await openDemo();
+  for (const name of ['a', 'b']) {
+    await page.waitForSelector(`[data-device=device-${name}] .status[data-transport=websocket]`, { timeout: 20000 });
+  }
+  const security = await (await server.fetch('/inspections/_security')).json();
+  assert.deepEqual(security.members.names.toSorted(), ['agnes', 'joe']);
+  const basic = (credentials) => ({ authorization: `Basic ${Buffer.from(credentials).toString('base64')}` });
+  const anonymous = await fetch(`${server.url}/inspections/_all_docs`);
+  assert.equal(anonymous.status, 401);
+  assert.equal((await fetch(`${server.url}/inspections/_all_docs`, { headers: basic('agnes:wrong') })).status, 401);
+  assert.equal((await fetch(`${server.url}/inspections/_all_docs`, { headers: basic('joe:joe-demo') })).status, 200);
+  await createInspection(page, 'a', { building: 'Signed-in depot', area: 'Gate', notes: 'By Agnes.' });
+  await card(page, 'b', 'Signed-in depot').waitFor({ timeout: 15000 });
   assert.deepEqual(page.errors, []);
   await context.close();
 });
