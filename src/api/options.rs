@@ -191,6 +191,24 @@ pub(super) fn function_option(
     }
 }
 
+/// Refuses an options object naming an option not in `known`:
+/// serde-wasm-bindgen reads only the fields it knows, so a misspelt option
+/// would otherwise pass silently.
+pub(super) fn refuse_unknown(value: &JsValue, known: &[&str]) -> Result<(), SdkError> {
+    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>())
+        .iter()
+        .filter_map(|k| k.as_string())
+    {
+        if !known.contains(&key.as_str()) {
+            return Err(SdkError::InvalidOptions(format!(
+                "unknown option {key:?}; known: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl OpenOptions {
     /// Reads and checks the options object.
     pub fn from_js(value: JsValue) -> Result<OpenOptions, SdkError> {
@@ -199,19 +217,7 @@ impl OpenOptions {
                 "open() takes an options object { name, remote?, ... }".into(),
             ));
         }
-        // serde-wasm-bindgen reads only the fields it knows, so unknown ones are
-        // caught here: a misspelt option must not pass silently.
-        for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>())
-            .iter()
-            .filter_map(|k| k.as_string())
-        {
-            if !KNOWN.contains(&key.as_str()) {
-                let known = KNOWN.join(", ");
-                return Err(SdkError::InvalidOptions(format!(
-                    "unknown option {key:?}; known: {known}"
-                )));
-            }
-        }
+        refuse_unknown(&value, KNOWN)?;
         let auth = function_option(&value, "auth")?;
         let resolver = function_option(&value, "resolver")?;
         let fetch = function_option(&value, "fetch")?;

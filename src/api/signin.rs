@@ -10,7 +10,7 @@ use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::future_to_promise;
 
 use super::{
-    options::{function_option, Credentials},
+    options::{function_option, refuse_unknown, Credentials},
     Tidesync,
 };
 use crate::{convert::to_js, error::SdkError, transport::Fetcher};
@@ -88,17 +88,7 @@ impl Call {
                 "takes an options object { server, ... }".into(),
             ));
         }
-        for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>())
-            .iter()
-            .filter_map(|k| k.as_string())
-        {
-            if !KNOWN.contains(&key.as_str()) {
-                return Err(SdkError::InvalidOptions(format!(
-                    "unknown option {key:?}; known: {}",
-                    KNOWN.join(", ")
-                )));
-            }
-        }
+        refuse_unknown(value, KNOWN)?;
         let fetch = function_option(value, "fetch")?;
         let plain = js_sys::Object::assign(&js_sys::Object::new(), value.unchecked_ref());
         let _ = js_sys::Reflect::delete_property(&plain, &JsValue::from_str("fetch"));
