@@ -6,6 +6,7 @@
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use cookie::{time::Duration, Cookie};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -83,10 +84,10 @@ pub fn from_headers(headers: &HeaderMap) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|line| line.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value.trim_matches('"').to_owned())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == COOKIE_NAME)
+        .map(|cookie| cookie.value_trimmed().to_owned())
         .filter(|value| !value.is_empty())
 }
 
@@ -101,12 +102,21 @@ pub fn clear_cookie(settings: CookieSettings) -> HeaderValue {
 }
 
 fn cookie_line(value: &str, max_age: u64, settings: CookieSettings) -> HeaderValue {
-    let secure = settings.secure || settings.same_site == SameSite::None;
-    let line = format!(
-        "{COOKIE_NAME}={value}; Version=1; Path=/; Max-Age={max_age}; HttpOnly; SameSite={}{}",
-        settings.same_site.as_str(),
-        if secure { "; Secure" } else { "" }
-    );
+    let same_site = match settings.same_site {
+        SameSite::Lax => cookie::SameSite::Lax,
+        SameSite::Strict => cookie::SameSite::Strict,
+        SameSite::None => cookie::SameSite::None,
+    };
+    let line = Cookie::build((COOKIE_NAME, value.to_owned()))
+        .path("/")
+        .max_age(Duration::seconds(
+            i64::try_from(max_age).unwrap_or(i64::MAX),
+        ))
+        .http_only(true)
+        .same_site(same_site)
+        .secure(settings.secure || settings.same_site == SameSite::None)
+        .build()
+        .to_string();
     // Base64url values and the fixed attributes are always valid header text.
     HeaderValue::from_str(&line).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -146,15 +156,19 @@ mod tests {
         let line = set_cookie("abc", settings);
         assert_eq!(
             line,
-            "AuthSession=abc; Version=1; Path=/; Max-Age=600; HttpOnly; SameSite=Lax"
+            "AuthSession=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=600"
         );
         let none = CookieSettings {
             same_site: SameSite::None,
             ..settings
         };
-        assert!(clear_cookie(none)
-            .to_str()
-            .unwrap_or("")
-            .ends_with("SameSite=None; Secure"));
+        let cleared = clear_cookie(none);
+        let cleared = cleared.to_str().unwrap_or("");
+        assert!(
+            cleared.contains("SameSite=None")
+                && cleared.contains("Secure")
+                && cleared.contains("Max-Age=0"),
+            "{cleared}"
+        );
     }
 }
