@@ -5,7 +5,7 @@
 //! against the reference server and Apache CouchDB.
 
 use serde::{Deserialize, Serialize};
-use tidesync_engine::http::TransportError;
+use tidesync_engine::http::{HttpResponse, TransportError};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::future_to_promise;
 
@@ -13,7 +13,7 @@ use super::{
     options::{function_option, refuse_unknown, Credentials},
     Tidesync,
 };
-use crate::{convert::to_js, error::SdkError, transport::Fetcher};
+use crate::{convert::to_js, error::SdkError, fetcher::Fetcher};
 
 /// The option names the session calls accept.
 const KNOWN: &[&str] = &[
@@ -115,7 +115,11 @@ impl Call {
 
     /// Sends the request; a 2xx answer's body, or the coded failure.
     async fn send(&self, method: &str, body: Option<&str>) -> Result<String, SdkError> {
-        let (status, text, retry_after_ms) = self
+        let HttpResponse {
+            status,
+            body: text,
+            retry_after_ms,
+        } = self
             .fetcher
             .send(method, &self.url, body, self.timeout_ms)
             .await
