@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod auth;
+pub mod hostile;
 
 use std::{path::Path, time::Duration};
 
