@@ -64,6 +64,7 @@ fn message(seq: u64, doc_id: &str) -> OutboxMessage {
         version: seq,
         sent: None,
         attachments: None,
+        drop_leaves: Vec::new(),
     }
 }
 
@@ -747,6 +748,7 @@ async fn reads_match_the_memory_store() {
         detected_at: 3.0,
         remote_attachments: None,
         local_attachments: None,
+        losing_revs: Vec::new(),
     };
     // A document holds a conflict while it is conflicted.
     let batch = WriteBatch {
@@ -876,6 +878,7 @@ async fn a_database_of_the_first_layout_opens_with_everything_intact() {
         detected_at: 9.0,
         remote_attachments: None,
         local_attachments: None,
+        losing_revs: "2-abc".parse().into_iter().collect(),
     };
     let synced = doc("s", DocStatus::Synced);
     let docs = [

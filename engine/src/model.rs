@@ -170,4 +170,11 @@ pub struct ConflictRecord {
     /// `stub` exist only locally), so the app can see which differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_attachments: Option<Attachments>,
+    /// Set when the conflict is between two branches on the server (made by
+    /// other replicators) rather than with an edit made here: the losing
+    /// leaf whose body is `local`, which a resolution deletes on the server
+    /// so that the document's revision tree converges to one leaf. Empty for
+    /// a conflict with this client's own edit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub losing_revs: Vec<Revision>,
 }

@@ -98,6 +98,11 @@ pub struct OutboxMessage {
     /// body so that the server keeps those attachments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Attachments>,
+    /// Losing leaves of the document on the server that this change, the
+    /// resolution of a conflict between server branches, deletes: they go
+    /// in the same `_bulk_docs` request, so the tree converges with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drop_leaves: Vec<Revision>,
 }
 
 impl OutboxMessage {

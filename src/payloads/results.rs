@@ -50,6 +50,15 @@ pub struct Conflict {
         ts(optional, type = "{ [name: string]: AttachmentStub }")
     )]
     pub local_attachments: Option<Attachments>,
+    /// Present when the conflict is between two branches of the document on
+    /// the server (made by other replicators, e.g. CouchDB's or PouchDB's)
+    /// rather than with an edit made here: `remote` is the winning branch,
+    /// `local` the losing one named here. Resolving (or `discardLocal`,
+    /// which keeps the winner) deletes that leaf on the server, so every
+    /// replica ends with one version; further branches follow one at a time.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "typescript", ts(optional, as = "Option<Vec<String>>"))]
+    pub losing_revs: Vec<String>,
 }
 
 impl From<ConflictRecord> for Conflict {
@@ -63,6 +72,7 @@ impl From<ConflictRecord> for Conflict {
             detected_at: record.detected_at,
             remote_attachments: record.remote_attachments,
             local_attachments: record.local_attachments,
+            losing_revs: record.losing_revs.iter().map(ToString::to_string).collect(),
         }
     }
 }

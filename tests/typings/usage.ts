@@ -190,7 +190,10 @@ export async function example(): Promise<number> {
       .filter(([, stub]) => stub.content_type.startsWith('image/'))
       .map(([name, stub]) => `${name} (${stub.length ?? 0} bytes, ${stub.digest ?? 'no digest'})`);
     void photos;
-    if (c.local === null) await db.discardLocal(c.id);
+    // A conflict between two branches on the server names the losing leaf.
+    const losing: string[] = c.losingRevs ?? [];
+    if (losing.length > 0) await db.discardLocal(c.id);
+    else if (c.local === null) await db.discardLocal(c.id);
     else if (remoteRev === null) await db.resolve(c.id, null);
     else await db.resolve(c.id, merged(c));
   }

@@ -329,10 +329,10 @@ impl<S: LocalStore> Client<S> {
         env: &impl Environment,
     ) -> Result<Written, EngineError> {
         local::validate_id(id)?;
-        let now = env.now();
+        let ctx = self.context(env);
         self.store
             .transact(&[id.to_owned()], |snapshot| {
-                let (batch, outcome, events) = local::plan_discard_local(&snapshot, id, now)?;
+                let (batch, outcome, events) = local::plan_discard_local(&snapshot, id, &ctx)?;
                 Ok((batch, (outcome, events)))
             })
             .await

@@ -210,6 +210,7 @@ fn queue_change(
             // push counts their bytes when it fills a request (the claim
             // takes the document's set again).
             attachments: doc.local_attachments.clone(),
+            drop_leaves: Vec::new(),
         },
     };
     batch.put_messages.push(message);

@@ -71,6 +71,13 @@ pub fn plan_resolution(
         MessageOp::Put
     };
     let version = record_local_change(&resolved_snapshot, &mut batch, &mut doc, op, ctx);
+    // A conflict between server branches ends with the losing leaf deleted,
+    // in the same push as the resolution.
+    for message in &mut batch.put_messages {
+        if message.doc_id == doc.id {
+            message.drop_leaves.clone_from(&conflict.losing_revs);
+        }
+    }
     let outcome = outcome_of(&doc, version);
     batch.put_docs.push(doc);
     (batch, outcome)
@@ -88,7 +95,10 @@ pub fn plan_auto_resolution(
     resolution: &Resolution,
     ctx: &WriteContext,
 ) -> (WriteBatch, WriteOutcome, Vec<Event>) {
+    // Keeping the server's winner still needs a push when the conflict is
+    // between server branches: the losing leaf must be deleted.
     let server_side = resolution.body == conflict.remote
+        && conflict.losing_revs.is_empty()
         && (resolution.body.is_none() || resolved_attachments(doc, conflict).is_none());
     let (batch, outcome) = if server_side {
         let mut batch = WriteBatch::default();
@@ -116,15 +126,25 @@ pub fn plan_auto_resolution(
 
 /// Plans dropping local changes: a conflicted document takes the server's side,
 /// a pending one returns to its last synced body (or is forgotten if it never
-/// reached the server). Parked messages go with them.
+/// reached the server). Parked messages go with them. A conflict between
+/// server branches has no local change to drop: keeping the server's winner
+/// is its resolution (the losing leaf is deleted), so `ctx` writes it.
 pub fn plan_discard_local(
     snapshot: &Snapshot,
     id: &str,
-    now: f64,
+    ctx: &WriteContext,
 ) -> Result<(WriteBatch, WriteOutcome, Vec<Event>), EngineError> {
     let Some(doc) = snapshot.docs.get(id) else {
         return Err(EngineError::NotFound(id.to_owned()));
     };
+    if let Some(conflict) = snapshot
+        .conflicts
+        .get(id)
+        .filter(|c| !c.losing_revs.is_empty())
+    {
+        return plan_resolve(snapshot, id, conflict.remote.clone(), ctx);
+    }
+    let now = ctx.now;
     let mut batch = WriteBatch::default();
     batch.delete_messages.extend(
         snapshot

@@ -75,6 +75,12 @@ fn message(seq: u64, doc_id: &str) -> OutboxMessage {
         version: seq,
         sent: None,
         attachments: None,
+        // Every other message carries leaves to delete, so that each store
+        // is seen to keep them.
+        drop_leaves: (seq % 2 == 0)
+            .then(|| "3-abc".parse().expect("a revision"))
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -354,6 +360,7 @@ async fn conflicts_and_meta<S: LocalStore>(store: &S) {
         detected_at: 5.0,
         remote_attachments: Some(stubs("plan.pdf")),
         local_attachments: Some(stubs("photo.jpg")),
+        losing_revs: vec!["2-def".parse().expect("a revision")],
     };
     let batch = WriteBatch {
         put_conflicts: vec![conflict("y"), conflict("x")],

@@ -7,7 +7,7 @@
 
 mod work;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -38,11 +38,15 @@ pub struct RemoteDoc {
     pub body: Body,
     /// Its `_attachments`, as stubs (`None`: none, or a tombstone).
     pub attachments: Option<Attachments>,
+    /// The other live leaves the server holds (`_conflicts`, best first):
+    /// branches made by other replicators, which lost to this revision.
+    pub conflicts: Vec<Revision>,
 }
 
 impl RemoteDoc {
     /// Reads a document as the server returned it.
     pub fn from_json(value: Value) -> Option<RemoteDoc> {
+        let conflicts = losing_leaves(&value);
         let doc = Document::from_json(value).ok()?;
         let attachments = doc
             .attachments
@@ -54,12 +58,24 @@ impl RemoteDoc {
             deleted: doc.deleted,
             body: doc.body,
             attachments,
+            conflicts,
         })
     }
 
     fn body_or_none(&self) -> Option<Body> {
         (!self.deleted).then(|| self.body.clone())
     }
+}
+
+/// The revisions of a document's `_conflicts` member (with `conflicts=true`),
+/// in the server's order; members that are not revisions are left out.
+pub fn losing_leaves(doc: &Value) -> Vec<Revision> {
+    doc.get("_conflicts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|rev| rev.as_str()?.parse().ok())
+        .collect()
 }
 
 /// The outcome of pushing one message.
@@ -92,6 +108,10 @@ pub enum Plan {
         rows: Vec<ChangeRow>,
         /// The new checkpoint.
         last_seq: Seq,
+        /// For rows whose document has other live leaves on the server
+        /// (`_conflicts`), the first of those leaves as fetched, by document
+        /// id: it reaches the app as a conflict with the winner.
+        branches: BTreeMap<String, RemoteDoc>,
     },
 }
 
@@ -172,13 +192,18 @@ impl Plan {
         match self {
             Plan::Claim(messages) => work.claim(messages),
             Plan::Settle(results) => results.into_iter().for_each(|(m, r)| work.settle(m, r)),
-            Plan::PullPage { rows, last_seq } => {
+            Plan::PullPage {
+                rows,
+                last_seq,
+                mut branches,
+            } => {
                 // A row that cannot be read stops the page: the checkpoint
                 // stays before it, so it is never skipped silently.
                 let mut read_through = None;
                 for row in rows {
                     let (seq, id) = (row.seq.clone(), row.id.clone());
-                    if !work.pull(row) {
+                    let branch = branches.remove(&id);
+                    if !work.pull(row, branch) {
                         work.unreadable(id);
                         if let Some(seq) = read_through.take() {
                             work.checkpoint(seq);

@@ -2,6 +2,7 @@
 //! answers, doing no I/O itself. The edge's driver loops:
 //! `step = session.start()`, perform the step, feed the result back.
 
+mod branches;
 mod pipeline;
 mod pushed;
 
@@ -9,7 +10,7 @@ use std::collections::{HashMap, VecDeque};
 
 use super::{
     answers::{protocol_issue, server_issue, transport_issue, unreadable_row_issue},
-    plan::{Applied, Plan, PushResult},
+    plan::{losing_leaves, Applied, Plan, PushResult},
     IssueCode, SyncConfig, SyncIssue, SyncReport,
 };
 use crate::{
@@ -56,6 +57,11 @@ enum Phase {
     Push(Vec<OutboxMessage>),
     LoadingAttachments(Vec<OutboxMessage>),
     FetchConflicts(Vec<(OutboxMessage, PushResult)>),
+    /// A pulled page waiting on the losing leaves of its documents.
+    FetchBranches {
+        rows: Vec<ChangeRow>,
+        last_seq: Seq,
+    },
     Settling,
     Pull,
     Finishing,
@@ -267,6 +273,9 @@ impl SyncSession {
             .query
             .push(("limit".into(), self.config.pull_page.to_string()));
         request.query.push(("include_docs".into(), "true".into()));
+        // Documents with other live leaves name them, so that no branch made
+        // by another replicator stays hidden behind the winner.
+        request.query.push(("conflicts".into(), "true".into()));
         request
     }
 
@@ -350,6 +359,7 @@ impl SyncSession {
             },
             Phase::Push(batch) => self.on_pushed(batch, response),
             Phase::FetchConflicts(results) => self.on_fetched(results, response),
+            Phase::FetchBranches { rows, last_seq } => self.on_branches(rows, last_seq, response),
             Phase::Pull => self.on_changes(response),
             Phase::Settling | Phase::Finishing | Phase::LoadingAttachments(_) => self.finish(),
         }
@@ -372,23 +382,19 @@ impl SyncSession {
         if !self.acked.is_empty() {
             rows.retain(|row| !self.pushed_here(row));
         }
-        let plan = Plan::PullPage {
-            rows,
-            last_seq: page.last_seq,
-        };
-        if self.page_len >= self.config.pull_page.max(1) {
-            // A full page: there may be more, so fetch the next one meanwhile.
-            Step::ApplyAndSend(plan, self.pull_request())
-        } else {
-            Step::Apply(plan)
-        }
+        self.page_ready(rows, page.last_seq)
     }
 
     /// True for a change that is this cycle's own push coming back: its only
-    /// leaf is the revision the server gave that push.
+    /// leaf is the revision the server gave that push (a document with other
+    /// live leaves is applied, so that its branches reach the app).
     fn pushed_here(&self, row: &ChangeRow) -> bool {
+        let branched = row
+            .doc
+            .as_ref()
+            .is_some_and(|doc| !losing_leaves(doc).is_empty());
         match (self.acked.get(&row.id), row.changes.as_slice()) {
-            (Some(acked), [only]) => only.rev == *acked,
+            (Some(acked), [only]) => only.rev == *acked && !branched,
             _ => false,
         }
     }

@@ -1,5 +1,7 @@
 //! A small in-memory CouchDB for engine tests, with injectable faults.
 
+mod branches;
+
 use std::{
     cell::{Cell, RefCell},
     collections::{BTreeMap, VecDeque},
@@ -53,6 +55,8 @@ pub struct FakeServer {
     /// Name revisions otherwise than the client would (as CouchDB does,
     /// hashing its own encoding of the body).
     pub own_rev_names: Cell<bool>,
+    /// The leaves of each document that lost to the one in `docs`.
+    branches: RefCell<BTreeMap<String, Vec<Stored>>>,
 }
 
 impl FakeServer {
@@ -147,6 +151,9 @@ impl FakeServer {
         let Ok(doc) = Document::from_json(value) else {
             return json!({"id": id, "error": "bad_request", "reason": "invalid document"});
         };
+        if let Some(answer) = self.write_branch(&id, &doc) {
+            return answer;
+        }
         let mut docs = self.docs.borrow_mut();
         let current = docs.get(&id);
         let parent = match (current, &doc.rev) {
@@ -184,6 +191,8 @@ impl FakeServer {
                 seq: self.seq.get(),
             },
         );
+        drop(docs);
+        self.elect(&id);
         json!({"ok": true, "id": id, "rev": rev})
     }
 
@@ -254,7 +263,11 @@ impl FakeServer {
                     .iter()
                     .map(|r| {
                         let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
-                        let doc = match docs.get(id) {
+                        let found = match r.get("rev").and_then(Value::as_str) {
+                            Some(rev) => self.leaf(id, rev),
+                            None => docs.get(id).cloned(),
+                        };
+                        let doc = match found.as_ref() {
                             Some(stored) => json!({"ok": Self::json_of(stored, id)}),
                             None => json!({"error": {"id": id, "rev": "undefined", "error": "not_found", "reason": "missing"}}),
                         };
@@ -275,6 +288,7 @@ impl FakeServer {
                 let limit: usize = query("limit")
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(usize::MAX);
+                let with_conflicts = query("conflicts").as_deref() == Some("true");
                 let docs = self.docs.borrow();
                 let mut rows: Vec<(&String, &Stored)> =
                     docs.iter().filter(|(_, d)| d.seq > since).collect();
@@ -286,6 +300,10 @@ impl FakeServer {
                     .iter()
                     .map(|(id, d)| {
                         let mut row = json!({"seq": d.seq, "id": id, "changes": [{"rev": d.rev}], "doc": Self::json_of(d, id)});
+                        let losing = self.losing_leaves(id);
+                        if with_conflicts && !d.deleted && !losing.is_empty() {
+                            row["doc"]["_conflicts"] = json!(losing);
+                        }
                         if d.deleted {
                             row["deleted"] = true.into();
                         }

@@ -3,6 +3,7 @@
 
 mod attachment_writes;
 mod attachments;
+mod branches;
 mod bulk_writes;
 mod device;
 mod fake_server;

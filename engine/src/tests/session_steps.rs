@@ -31,6 +31,7 @@ fn queued(seq: u64) -> OutboxMessage {
         state: MessageState::Queued,
         sent: None,
         attachments: None,
+        drop_leaves: Vec::new(),
     }
 }
 
@@ -218,7 +219,7 @@ fn the_pull_skips_the_rows_of_this_cycles_own_pushes() {
         {"seq": "3", "id": "other", "changes": [{"rev": own}], "doc": {"_id": "other", "_rev": own}},
     ]});
     match session.on_response(ok(page)) {
-        Step::Apply(Plan::PullPage { rows, last_seq }) => {
+        Step::Apply(Plan::PullPage { rows, last_seq, .. }) => {
             let ids: Vec<_> = rows.iter().map(|r| r.id.as_str()).collect();
             assert_eq!(ids, ["d2", "other"]);
             assert_eq!(
@@ -273,7 +274,7 @@ fn a_full_pull_page_is_applied_while_the_next_is_fetched() {
     assert_eq!(since(&first), None);
     // A full page: applied while the page after it is asked for.
     let next = match session.on_response(ok(changes_page(&["a", "b"], "2"))) {
-        Step::ApplyAndSend(Plan::PullPage { rows, last_seq }, next) => {
+        Step::ApplyAndSend(Plan::PullPage { rows, last_seq, .. }, next) => {
             assert_eq!(rows.len(), 2);
             assert_eq!(last_seq.to_query(), "2");
             next
@@ -284,7 +285,7 @@ fn a_full_pull_page_is_applied_while_the_next_is_fetched() {
     // Its answer, a short page, is the last: applied alone, then done.
     let applied = Applied::default();
     match session.on_applied_and_response(&applied, ok(changes_page(&["c"], "3"))) {
-        Step::Apply(Plan::PullPage { rows, last_seq }) => {
+        Step::Apply(Plan::PullPage { rows, last_seq, .. }) => {
             assert_eq!(rows.len(), 1);
             assert_eq!(last_seq.to_query(), "3");
         }

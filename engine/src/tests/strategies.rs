@@ -23,6 +23,7 @@ fn conflict(base: Value, local: Option<Value>, remote: Option<Value>) -> Conflic
         detected_at: 1.0,
         remote_attachments: None,
         local_attachments: None,
+        losing_revs: Vec::new(),
     }
 }
 

@@ -196,6 +196,7 @@ fn an_acknowledgement_applied_twice_settles_once() {
         state: MessageState::InFlight,
         sent: None,
         attachments: None,
+        drop_leaves: Vec::new(),
     };
     let plan = crate::sync::plan::Plan::Settle(vec![(
         stale,
@@ -310,6 +311,7 @@ impl Transport for WritesBehindTheCursor<'_> {
                     state: MessageState::Queued,
                     sent: None,
                     attachments: None,
+                    drop_leaves: Vec::new(),
                 }],
                 ..Default::default()
             };

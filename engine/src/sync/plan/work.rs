@@ -1,6 +1,7 @@
 //! The plan in progress: each server answer turned into writes, one document
 //! at a time, with the conflict policy consulted where a conflict appears.
 
+mod branches;
 mod push;
 
 use super::{Applied, ApplyContext, RemoteDoc};
@@ -134,8 +135,14 @@ impl<'a> Work<'a> {
 
     /// Applies one pulled row; false when the row cannot be read (no
     /// revision, or a document that is not one), which the caller must not
-    /// move the checkpoint past.
-    pub(super) fn pull(&mut self, row: ChangeRow) -> bool {
+    /// move the checkpoint past. `branch` is the first other live leaf the
+    /// server holds for the document, when it has any.
+    ///
+    /// A row whose revision differs from the one stored is applied whatever
+    /// its generation: on CouchDB the winner can move to a leaf of the same or
+    /// a lower generation (a conflict branch added, or the winner deleted),
+    /// and `_changes` always names the winner as it is now.
+    pub(super) fn pull(&mut self, row: ChangeRow, branch: Option<RemoteDoc>) -> bool {
         let Some(remote) = remote_of(&row) else {
             return false;
         };
@@ -144,19 +151,22 @@ impl<'a> Work<'a> {
         let Some(doc) = self.snapshot.docs.get(&id).cloned() else {
             self.put_doc(synced_doc(&id, &remote, self.now));
             self.pulled(&id);
+            self.branch_conflict(&id, &remote, branch);
             return true;
         };
-        let stale = doc
-            .rev
-            .as_ref()
-            .is_some_and(|rev| rev.generation() >= remote.rev.generation());
-        if doc.rev.as_ref() == Some(&remote.rev) || stale {
-            return true; // our own echo, or a change the feed repeated
+        if doc.rev.as_ref() == Some(&remote.rev) {
+            // Our own echo, or a change the feed repeated; a branch beside
+            // it still reaches the app.
+            if doc.status == DocStatus::Synced {
+                self.branch_conflict(&id, &remote, branch);
+            }
+            return true;
         }
         match doc.status {
             DocStatus::Synced => {
                 self.put_doc(synced_doc(&id, &remote, self.now));
                 self.pulled(&id);
+                self.branch_conflict(&id, &remote, branch);
             }
             DocStatus::Conflicted => {
                 let conflict = self.snapshot.conflicts.get(&id).cloned();
@@ -210,6 +220,7 @@ impl<'a> Work<'a> {
                     detected_at: self.now,
                     remote_attachments: remote.attachments,
                     local_attachments: doc.current_attachments().cloned(),
+                    losing_revs: Vec::new(),
                 };
                 if let Some(outcome) = self.try_auto_resolve(&doc, &conflict, true) {
                     self.pulled_resolution(&outcome);
@@ -282,6 +293,7 @@ fn remote_of(row: &ChangeRow) -> Option<RemoteDoc> {
             deleted: row.deleted,
             body: Body::new(),
             attachments: None,
+            conflicts: Vec::new(),
         },
     };
     remote.deleted |= row.deleted;

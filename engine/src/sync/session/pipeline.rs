@@ -11,6 +11,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use serde_json::json;
+
 use super::{Phase, Step, SyncSession};
 use crate::{
     attachments,
@@ -54,7 +56,21 @@ impl SyncSession {
     }
 
     fn push_with(&mut self, batch: Vec<OutboxMessage>, bytes: &HashMap<String, Vec<u8>>) -> Step {
-        let docs = batch.iter().map(|m| m.to_wire_with(bytes)).collect();
+        // One row per message, in order (the answer is read by position),
+        // then the deletions of losing leaves that resolutions of branch
+        // conflicts carry, whose answers need no reading: a leaf deleted
+        // already is no worse, and one left behind shows up again at the
+        // next pull.
+        let drops = batch.iter().flat_map(|m| {
+            m.drop_leaves
+                .iter()
+                .map(|rev| json!({"_id": m.doc_id, "_rev": rev.to_string(), "_deleted": true}))
+        });
+        let docs = batch
+            .iter()
+            .map(|m| m.to_wire_with(bytes))
+            .chain(drops)
+            .collect();
         let request = post(
             "_bulk_docs",
             &BulkDocsRequest {

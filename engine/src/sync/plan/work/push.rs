@@ -249,6 +249,7 @@ impl Work<'_> {
             local_attachments: doc.current_attachments().cloned(),
             remote_rev: remote.map(|r| r.rev),
             detected_at: self.now,
+            losing_revs: Vec::new(),
         };
         if newer && self.try_auto_resolve(&doc, &conflict, true).is_some() {
             return;
