@@ -386,6 +386,11 @@ async fn bad_input_is_refused_with_a_code_and_nothing_is_stored() {
         "({name: 'x', bogus: 1})",
         "({name: 'x', headers: 'Bearer t'})",
         "({name: 'x', callbackTimeoutMs: 0})",
+        "({name: 'x', credentials: 'always'})",
+        "({name: 'x', credentials: true})",
+        "({name: 'x', fetch: 'https://example.test'})",
+        "({name: 'x', fetch: {}})",
+        "({name: 'x', attachments: 'sometimes'})",
     ] {
         let result =
             wasm_bindgen_futures::JsFuture::from(tidesync::Tidesync::open(eval(options))).await;
