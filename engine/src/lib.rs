@@ -18,6 +18,7 @@ pub mod merge;
 pub mod model;
 pub mod outbox;
 pub mod protocol;
+pub mod scenarios;
 pub mod schedule;
 pub mod store;
 pub mod sync;

@@ -207,3 +207,8 @@ fn a_branch_beside_the_devices_own_push_is_not_skipped_as_an_echo() {
     assert_eq!(conflicts[0].local, body(json!({"v": "old"})));
     assert_eq!(conflicts[0].remote, body(json!({"v": 3})));
 }
+
+#[test]
+fn the_fake_server_passes_the_sync_scenarios() {
+    block_on(crate::scenarios::run_all(|| async { FakeServer::new() }));
+}

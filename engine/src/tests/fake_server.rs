@@ -241,6 +241,13 @@ impl FakeServer {
                     (412, json!({"error": "file_exists"}))
                 }
             }
+            (Method::Post, "_bulk_docs") if body.get("new_edits") == Some(&Value::Bool(false)) => {
+                let docs = body.get("docs").and_then(Value::as_array).cloned();
+                for doc in docs.unwrap_or_default() {
+                    self.graft(doc);
+                }
+                (201, json!([]))
+            }
             (Method::Post, "_bulk_docs") => {
                 let docs = body
                     .get("docs")
@@ -315,6 +322,13 @@ impl FakeServer {
                     200,
                     json!({"results": results, "last_seq": last_seq, "pending": pending}),
                 )
+            }
+            (Method::Get, id) if !id.is_empty() && !id.starts_with('_') => {
+                let conflicts = request
+                    .query
+                    .iter()
+                    .any(|(k, v)| k == "conflicts" && v == "true");
+                self.get_doc(id, conflicts)
             }
             _ => (404, json!({"error": "not_found", "reason": "missing"})),
         }

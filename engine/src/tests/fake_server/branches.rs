@@ -36,6 +36,39 @@ impl FakeServer {
         self.elect(id);
     }
 
+    /// A replicated write (`new_edits: false`): `doc` keeps its own `_rev`.
+    pub(super) fn graft(&self, doc: Value) {
+        let id = doc
+            .get("_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let Ok(parsed) = Document::from_json(doc) else {
+            return;
+        };
+        let Some(rev) = parsed.rev else { return };
+        self.graft_as_replicator(
+            &id,
+            &rev.to_string(),
+            Value::Object(parsed.body),
+            parsed.deleted,
+        );
+    }
+
+    /// `GET /{db}/{id}`, with `_conflicts` when asked for.
+    pub(super) fn get_doc(&self, id: &str, conflicts: bool) -> (u16, Value) {
+        let docs = self.docs.borrow();
+        let Some(stored) = docs.get(id).filter(|d| !d.deleted) else {
+            return (404, json!({"error": "not_found", "reason": "missing"}));
+        };
+        let mut doc = Self::json_of(stored, id);
+        let losing = self.losing_leaves(id);
+        if conflicts && !losing.is_empty() {
+            doc["_conflicts"] = json!(losing);
+        }
+        (200, doc)
+    }
+
     /// Every live leaf of `id`, the winner first.
     pub fn live_leaves(&self, id: &str) -> Vec<Revision> {
         let winner = self
