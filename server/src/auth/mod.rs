@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod authenticate;
+pub mod cache;
 pub mod context;
 pub mod cookie;
 pub mod jwt;
@@ -22,15 +23,12 @@ pub mod users;
 use std::{
     collections::HashMap,
     net::IpAddr,
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc, Mutex, PoisonError,
-    },
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
 };
 
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 pub use authenticate::{authenticate, Gate};
 pub use context::{AuthenticatedBy, ClientAddr, UserCtx};
@@ -40,6 +38,7 @@ use crate::{
     error::ApiError,
     store::{ReadOptions, Store, StoreError},
 };
+use cache::AuthCache;
 use cookie::{CookieSettings, SessionCookie};
 use jwt::{JwtConfigError, JwtVerifier};
 use limiter::SignInLimiter;
@@ -47,12 +46,6 @@ use password::Credentials;
 use security::{Security, ADMIN_ROLE};
 use users::{UserRecord, USERS_DB, USER_PREFIX};
 
-/// How long verified Basic credentials are remembered (unless a user
-/// document changes first): PBKDF2 on every request would cost more than
-/// the request.
-const BASIC_CACHE_TTL: Duration = Duration::from_secs(300);
-/// Remembered credentials and users kept before the caches are emptied.
-const MAX_CACHED: usize = 10_000;
 /// The reason of every failed sign-in, CouchDB's, whatever failed.
 pub const BAD_CREDENTIALS: &str = "Name or password is incorrect.";
 
@@ -89,11 +82,8 @@ struct Inner {
     jwt: Option<JwtVerifier>,
     limiter: SignInLimiter,
     per_user_dbs: bool,
-    /// Bumped after each write to `_users`; cached entries of an older
-    /// generation are stale.
-    generation: AtomicU64,
-    users: Mutex<HashMap<String, (u64, Option<UserRecord>)>>,
-    basic: Mutex<HashMap<[u8; 32], (u64, Instant, UserCtx)>>,
+    /// Users and verified credentials, remembered between requests.
+    cache: AuthCache,
 }
 
 fn now_secs() -> u64 {
@@ -162,9 +152,7 @@ impl Auth {
                 jwt,
                 limiter: SignInLimiter::new(),
                 per_user_dbs: config.per_user_dbs,
-                generation: AtomicU64::new(0),
-                users: Mutex::default(),
-                basic: Mutex::default(),
+                cache: AuthCache::default(),
             }),
         })
     }
@@ -223,13 +211,7 @@ impl Auth {
 
     /// A user document was written: forget every cached user and credential.
     pub fn users_changed(&self) {
-        self.inner.generation.fetch_add(1, Ordering::SeqCst);
-        lock(&self.inner.users).clear();
-        lock(&self.inner.basic).clear();
-    }
-
-    fn generation(&self) -> u64 {
-        self.inner.generation.load(Ordering::SeqCst)
+        self.inner.cache.invalidate();
     }
 
     /// The user named `name`: a configured admin, else their `_users` document.
@@ -240,11 +222,9 @@ impl Auth {
                 credentials: Some(creds.clone()),
             }));
         }
-        let generation = self.generation();
-        if let Some((at, record)) = lock(&self.inner.users).get(name) {
-            if *at == generation {
-                return Ok(record.clone());
-            }
+        let generation = self.inner.cache.generation();
+        if let Some(record) = self.inner.cache.user(name) {
+            return Ok(record);
         }
         let id = format!("{USER_PREFIX}{name}");
         let found = self
@@ -257,11 +237,9 @@ impl Auth {
             Err(StoreError::Api(ApiError::NotFound(_))) => None,
             Err(err) => return Err(err.into()),
         };
-        let mut users = lock(&self.inner.users);
-        if users.len() >= MAX_CACHED {
-            users.clear();
-        }
-        users.insert(name.to_owned(), (generation, record.clone()));
+        self.inner
+            .cache
+            .remember_user(name, generation, record.clone());
         Ok(record)
     }
 
@@ -307,32 +285,19 @@ impl Auth {
         password: &str,
         addr: Option<IpAddr>,
     ) -> Result<UserCtx, ApiError> {
-        let mut hasher = Sha256::new();
-        for part in [
-            self.inner.secret.as_bytes(),
-            name.as_bytes(),
-            password.as_bytes(),
-        ] {
-            hasher.update((part.len() as u64).to_be_bytes());
-            hasher.update(part);
-        }
-        let key: [u8; 32] = hasher.finalize().into();
-        let generation = self.generation();
-        if let Some((at, when, ctx)) = lock(&self.inner.basic).get(&key) {
-            if *at == generation && when.elapsed() < BASIC_CACHE_TTL {
-                return Ok(ctx.clone());
-            }
+        let key = AuthCache::credentials_key(&self.inner.secret, name, password);
+        let generation = self.inner.cache.generation();
+        if let Some(ctx) = self.inner.cache.verified(&key) {
+            return Ok(ctx);
         }
         let record = self.check_password(name, password, addr).await?;
         let ctx = UserCtx {
             name: Some(name.to_owned()),
             roles: record.roles,
         };
-        let mut cache = lock(&self.inner.basic);
-        if cache.len() >= MAX_CACHED {
-            cache.clear();
-        }
-        cache.insert(key, (generation, Instant::now(), ctx.clone()));
+        self.inner
+            .cache
+            .remember_verified(key, generation, ctx.clone());
         Ok(ctx)
     }
 
@@ -409,9 +374,4 @@ fn admin_salt(secret: &str, name: &str, password: &str) -> String {
     mac.update(password.as_bytes());
     let tag = mac.finalize().into_bytes();
     password::hex(&tag[..16])
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The maps hold plain data: a panic elsewhere leaves nothing half-done.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
