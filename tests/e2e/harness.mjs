@@ -98,6 +98,14 @@ async function startCouch(extraArgs) {
  */
 export async function startServer(extraArgs = []) {
   if (couch) return startCouch(extraArgs);
+  return startReference(extraArgs);
+}
+
+/**
+ * Starts the reference server whatever the run's target (for tests that
+ * need it beside CouchDB), with the same defaults as `startServer`.
+ */
+export async function startReference(extraArgs = []) {
   // The suites test the HTTP feeds and count requests at the proxy, which
   // cannot read a WebSocket's frames: the reference server offers its socket
   // only to the suites that ask (`--websocket true`).
