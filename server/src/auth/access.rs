@@ -69,7 +69,8 @@ pub fn need(method: &Method, matched: &str, id: Option<&str>) -> Need {
             Method::POST => Need::MemberWriting,
             _ => Need::ServerAdmin,
         },
-        "/{db}/_all_docs" | "/{db}/_bulk_get" | "/{db}/_changes" | "/{db}/_socket" => Need::Member,
+        "/{db}/_all_docs" | "/{db}/_bulk_get" | "/{db}/_changes" | "/{db}/_socket"
+        | "/{db}/_revs_diff" => Need::Member,
         "/{db}/_bulk_docs" => Need::MemberWriting,
         "/{db}/_security" if reading => Need::Member,
         "/{db}/_security" => Need::DbAdmin,

@@ -7,6 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
+use serde_json::Value;
 use tidesync_engine::{protocol::wire::WriteOk, validate_doc_id, Revision};
 
 use super::{
@@ -15,9 +16,9 @@ use super::{
     AppState,
 };
 use crate::{
-    edit::{merge_if_match, Change, DocChange, Edit},
+    edit::{merge_if_match, parse_rev, Change, DocChange, Edit},
     error::ApiError,
-    store::ReadOptions,
+    store::{OpenRevs, ReadOptions},
 };
 
 /// `GET /{db}/{id}` (and `HEAD`): the current revision, or `?rev=`.
@@ -27,15 +28,15 @@ pub async fn get(
     query: QueryParams,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if query.get("open_revs").is_some() {
-        return Err(ApiError::BadRequest(
-            "open_revs is not supported; use _bulk_get".to_owned(),
-        ));
+    let options = read_options(&query)?;
+    if let Some(which) = open_revs(&query)? {
+        let latest = query.flag("latest", false)?;
+        let answers = state
+            .store
+            .open_revs(&target.db, &target.id, which, latest, options)
+            .await?;
+        return Ok(Json(answers).into_response());
     }
-    let options = ReadOptions {
-        attachments: query.flag("attachments", false)?,
-        revs: query.flag("revs", false)?,
-    };
     let (doc, rev) = state
         .store
         .get_doc(&target.db, &target.id, query.rev()?, options)
@@ -48,6 +49,44 @@ pub async fn get(
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
     Ok(([(header::ETAG, etag)], Json(doc)).into_response())
+}
+
+/// The options of a document read; `meta=true` stands for the three
+/// revision-tree members at once, as in CouchDB.
+fn read_options(query: &QueryParams) -> Result<ReadOptions, ApiError> {
+    let meta = query.flag("meta", false)?;
+    Ok(ReadOptions {
+        attachments: query.flag("attachments", false)?,
+        revs: query.flag("revs", false)?,
+        revs_info: meta || query.flag("revs_info", false)?,
+        conflicts: meta || query.flag("conflicts", false)?,
+        deleted_conflicts: meta || query.flag("deleted_conflicts", false)?,
+    })
+}
+
+/// `open_revs=all` or `open_revs=["1-a", ...]`, refused as CouchDB refuses it.
+/// The answer is JSON whatever `Accept` says (CouchDB can also answer
+/// `multipart/mixed`).
+fn open_revs(query: &QueryParams) -> Result<Option<OpenRevs>, ApiError> {
+    let Some(text) = query.get("open_revs") else {
+        return Ok(None);
+    };
+    if text == "all" {
+        return Ok(Some(OpenRevs::All));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|_| ApiError::invalid_json())?;
+    let Value::Array(items) = value else {
+        return Err(ApiError::invalid_rev());
+    };
+    let revs = items
+        .iter()
+        .map(|item| {
+            item.as_str()
+                .ok_or_else(ApiError::invalid_rev)
+                .and_then(parse_rev)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(OpenRevs::Listed(revs)))
 }
 
 /// `PUT /{db}/{id}`: create or update. Any content type is read as JSON, as
@@ -77,7 +116,8 @@ pub async fn put(
     let edit = Edit::from_json(parse_json(&bytes)?, Some(&target.id), &state.limits)?;
     if !query.flag("new_edits", true)? {
         let edit = edit.with_request_rev(query.rev()?, None)?;
-        let rev = edit.base.clone().ok_or_else(|| {
+        let named = edit.revisions.as_ref().and_then(|path| path.first());
+        let rev = named.or(edit.base.as_ref()).cloned().ok_or_else(|| {
             ApiError::BadRequest(
                 "When `new_edits: false`, the document needs `_rev` specified".to_owned(),
             )
@@ -119,6 +159,7 @@ pub async fn delete(
             deleted: true,
             ..DocChange::default()
         }),
+        revisions: None,
     };
     let rev = apply_single(&state, &target.db, edit).await?;
     Ok(write_response(StatusCode::OK, target.id, rev))

@@ -13,11 +13,15 @@ mod databases;
 mod documents;
 mod local;
 mod meta;
+mod migrations;
+mod open_revs;
 mod render;
 mod replicated;
+mod revs_diff;
 mod rows;
 mod schema;
 mod security;
+mod tree;
 mod writes;
 
 use std::{
@@ -34,6 +38,7 @@ pub use all_docs::AllDocsQuery;
 pub use attachments::AttachmentBytes;
 pub use changes::{ChangesPage, ChangesQuery};
 pub use documents::{BulkGetRef, ReadOptions};
+pub use open_revs::OpenRevs;
 pub use replicated::Refusal;
 pub use writes::EditResult;
 
@@ -87,8 +92,8 @@ impl Store {
     pub fn open(data_dir: &Path, notifier: Notifier) -> StoreResult<Store> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(DB_FILE);
-        let writer = open_connection(&path)?;
-        schema::migrate(&writer)?;
+        let mut writer = open_connection(&path)?;
+        schema::migrate(&mut writer)?;
         let security = security::load_all(&writer)?;
         tracing::info!(path = %path.display(), "storage opened");
         Ok(Store {
