@@ -105,7 +105,7 @@ async fn old_files_upgrade_in_place_and_work_unchanged() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .expect("version");
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     let leaves: i64 = conn
         .query_row("SELECT COUNT(*) FROM revs WHERE leaf = 1", [], |row| {
             row.get(0)

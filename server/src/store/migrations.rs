@@ -8,6 +8,9 @@
 //! dropped). Earlier releases showed only the winner in `docs`, so only that
 //! revision becomes a leaf: an old file reads exactly as it did, without
 //! conflicts appearing from replicated revisions whose ancestry was not kept.
+//!
+//! Version 2 gives each database its `_revs_limit`, the depth its trees are
+//! pruned to.
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -21,6 +24,8 @@ const STEPS: &[&str] = &[
          WHERE docs.db_id = revs.db_id AND docs.doc_id = revs.doc_id AND docs.rev = revs.rev
      );
      CREATE INDEX IF NOT EXISTS revs_leaves ON revs (db_id, doc_id, leaf);",
+    // 1 -> 2: each database's `_revs_limit` (CouchDB's default).
+    "ALTER TABLE dbs ADD COLUMN revs_limit INTEGER NOT NULL DEFAULT 1000;",
 ];
 
 /// Applies every step the file has not had yet.

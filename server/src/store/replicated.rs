@@ -17,6 +17,7 @@ use tidesync_engine::Revision;
 
 use super::{
     attachments::store_blob,
+    revs_limit,
     rows::{self, RevisionRow},
     tree, Store, StoreResult,
 };
@@ -119,6 +120,7 @@ fn store_one(
         attachments: metas,
     };
     rows::insert_revision(conn, db_id, &edit.id, &row)?;
+    revs_limit::prune(conn, db_id, &edit.id)?;
     *seq += 1;
     tree::settle(conn, db_id, &edit.id, *seq)?;
     Ok(Ok(()))

@@ -90,6 +90,7 @@ pub(crate) fn new_in_path(
 /// The parent/child links of one document's tree, for walks that go down.
 pub(crate) struct Links {
     children: HashMap<Revision, Vec<Revision>>,
+    parents: HashMap<Revision, Revision>,
     known: HashSet<Revision>,
 }
 
@@ -115,14 +116,49 @@ impl Links {
     /// Links from `(revision, parent)` pairs.
     pub(crate) fn from_pairs(pairs: Vec<(Revision, Option<Revision>)>) -> Links {
         let mut children: HashMap<Revision, Vec<Revision>> = HashMap::new();
+        let mut parents = HashMap::new();
         let mut known = HashSet::new();
         for (rev, parent) in pairs {
             if let Some(parent) = parent {
-                children.entry(parent).or_default().push(rev.clone());
+                children
+                    .entry(parent.clone())
+                    .or_default()
+                    .push(rev.clone());
+                parents.insert(rev.clone(), parent);
             }
             known.insert(rev);
         }
-        Links { children, known }
+        Links {
+            children,
+            parents,
+            known,
+        }
+    }
+
+    /// The revisions that pruning to `limit` drops: those not among the
+    /// `limit` newest of any leaf's path, as CouchDB stems its trees.
+    pub(crate) fn beyond(&self, limit: usize) -> Vec<Revision> {
+        let mut kept = HashSet::new();
+        for leaf in self
+            .known
+            .iter()
+            .filter(|r| !self.children.contains_key(*r))
+        {
+            let mut next = Some(leaf);
+            for _ in 0..limit {
+                let Some(rev) = next else { break };
+                kept.insert(rev);
+                next = self.parents.get(rev);
+            }
+        }
+        let mut dropped: Vec<Revision> = self
+            .known
+            .iter()
+            .filter(|rev| !kept.contains(rev))
+            .cloned()
+            .collect();
+        dropped.sort();
+        dropped
     }
 
     /// The leaves at or below `rev` in ascending order (`rev` itself when it
@@ -203,5 +239,20 @@ mod tests {
         assert_eq!(links.leaves_under(&rev("2-b")), Some(vec![rev("2-b")]));
         assert_eq!(links.leaves_under(&rev("1-z")), Some(vec![rev("1-z")]));
         assert_eq!(links.leaves_under(&rev("9-x")), None);
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_of_every_branch() {
+        let links = Links::from_pairs(vec![
+            (rev("1-a"), None),
+            (rev("2-b"), Some(rev("1-a"))),
+            (rev("3-c"), Some(rev("2-b"))),
+            (rev("4-d"), Some(rev("3-c"))),
+            (rev("2-x"), Some(rev("1-a"))),
+        ]);
+        // 1-a stays: it is within two of the short branch 2-x.
+        assert_eq!(links.beyond(2), vec![rev("2-b")]);
+        assert_eq!(links.beyond(3), Vec::<Revision>::new());
+        assert_eq!(links.beyond(1), vec![rev("1-a"), rev("2-b"), rev("3-c")]);
     }
 }

@@ -12,7 +12,7 @@ use tidesync_engine::{
 
 use super::{
     attachments::store_blob,
-    local,
+    local, revs_limit,
     rows::{self, Current, RevisionRow},
     tree::{self, Leaf},
     Store, StoreResult,
@@ -105,6 +105,7 @@ fn apply_one(conn: &Connection, db_id: i64, seq: &mut u64, edit: Edit) -> StoreR
         attachments: change.attachments,
     };
     rows::insert_revision(conn, db_id, &edit.id, &row)?;
+    revs_limit::prune(conn, db_id, &edit.id)?;
     *seq += 1;
     tree::settle(conn, db_id, &edit.id, *seq)?;
     Ok(Ok(rev))
