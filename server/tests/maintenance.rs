@@ -131,3 +131,31 @@ async fn compaction_drops_bodies_of_revisions_that_are_no_leaf() {
     let (status, _) = server.put("/db/a", json!({"_rev": second, "v": 3})).await;
     assert_eq!(status, StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn ensure_full_commit_answers_as_couchdb_does() {
+    let server = TestServer::start().await;
+    server.create_db("db").await;
+    let (status, body) = server
+        .raw(
+            Method::POST,
+            "/db/_ensure_full_commit",
+            "application/json",
+            "",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body, json!({"ok": true, "instance_start_time": "0"}));
+    assert_error(
+        server
+            .raw(
+                Method::POST,
+                "/nodb/_ensure_full_commit",
+                "application/json",
+                "",
+            )
+            .await,
+        404,
+        "not_found",
+    );
+}

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{assert_error, TestServer};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 /// The tree CouchDB's documentation draws for a conflict: `1-aaa` with two
@@ -232,4 +232,46 @@ async fn replicated_tombstones_and_attachment_stubs() {
     let (_, doc) = server.get("/db/a?deleted_conflicts=true").await;
     assert_eq!(doc["_rev"], "2-bbb");
     assert_eq!(doc["_deleted_conflicts"], json!(["3-ccc"]));
+}
+
+#[tokio::test]
+async fn replicated_put_takes_attachments_as_multipart_related_parts() {
+    let server = TestServer::start().await;
+    server.create_db("db").await;
+    // As CouchDB's replicator writes a document with an attachment.
+    let body = "--b0\r\nContent-Type: application/json\r\n\r\n\
+{\"_id\":\"m\",\"_rev\":\"2-bbb\",\"_revisions\":{\"start\":2,\"ids\":[\"bbb\",\"aaa\"]},\
+\"_attachments\":{\"f.txt\":{\"content_type\":\"text/plain\",\"revpos\":2,\"follows\":true,\"length\":5}}}\r\n\
+--b0\r\nContent-Disposition: attachment; filename=\"f.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b0--";
+    let (status, answer) = server
+        .raw(
+            Method::PUT,
+            "/db/m?new_edits=false",
+            "multipart/related; boundary=\"b0\"",
+            body,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(answer["rev"], "2-bbb");
+    let response = server
+        .client
+        .get(server.url("/db/m/f.txt"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.text().await.expect("body"), "hello");
+    let missing_part = "--b0\r\nContent-Type: application/json\r\n\r\n\
+{\"_attachments\":{\"g.txt\":{\"follows\":true}}}\r\n--b0--";
+    assert_error(
+        server
+            .raw(
+                Method::PUT,
+                "/db/n",
+                "multipart/related; boundary=b0",
+                missing_part,
+            )
+            .await,
+        400,
+        "bad_request",
+    );
 }

@@ -204,3 +204,48 @@ async fn changes_and_all_docs_show_conflicts_on_included_documents() {
         json!({"rev": "1-aaa", "status": "missing"})
     );
 }
+
+#[tokio::test]
+async fn open_revs_answers_multipart_mixed_when_only_that_is_accepted() {
+    let server = seeded().await;
+    server
+        .put_doc(
+            "db",
+            "f",
+            json!({"_attachments": {"a.txt": {"content_type": "text/plain", "data": "aGk="}}}),
+        )
+        .await;
+    let response = server
+        .client
+        .get(server.url("/db/f?open_revs=all"))
+        .header("accept", "multipart/mixed")
+        .send()
+        .await
+        .expect("sent");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        content_type.starts_with("multipart/mixed; boundary="),
+        "{content_type}"
+    );
+    let text = response.text().await.expect("body");
+    // The attachment travels inline, as the multipart answer carries bodies.
+    assert!(text.contains(r#""data":"aGk=""#), "{text}");
+    assert!(text.contains("Content-Type: application/json"), "{text}");
+    let (_, missing) = server.get("/db/d?open_revs=%5B%229-x%22%5D").await;
+    assert_eq!(missing, json!([{"missing": "9-x"}]));
+    let response = server
+        .client
+        .get(server.url("/db/d?open_revs=%5B%229-x%22%5D"))
+        .header("accept", "multipart/mixed")
+        .send()
+        .await
+        .expect("sent");
+    let text = response.text().await.expect("body");
+    assert!(
+        text.contains(r#"error="true""#) && text.contains(r#"{"missing":"9-x"}"#),
+        "{text}"
+    );
+}

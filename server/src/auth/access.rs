@@ -69,8 +69,12 @@ pub fn need(method: &Method, matched: &str, id: Option<&str>) -> Need {
             Method::POST => Need::MemberWriting,
             _ => Need::ServerAdmin,
         },
-        "/{db}/_all_docs" | "/{db}/_bulk_get" | "/{db}/_changes" | "/{db}/_socket"
-        | "/{db}/_revs_diff" => Need::Member,
+        "/{db}/_all_docs"
+        | "/{db}/_bulk_get"
+        | "/{db}/_changes"
+        | "/{db}/_socket"
+        | "/{db}/_revs_diff"
+        | "/{db}/_ensure_full_commit" => Need::Member,
         "/{db}/_bulk_docs" => Need::MemberWriting,
         "/{db}/_revs_limit" if reading => Need::Member,
         "/{db}/_revs_limit" | "/{db}/_compact" => Need::DbAdmin,

@@ -13,7 +13,7 @@ use tidesync_engine::{protocol::wire::WriteOk, validate_doc_id, Revision};
 use super::{
     body::{parse_json, read_limited, require_json},
     extract::{if_match, DbTarget, DocTarget, QueryParams},
-    AppState,
+    multipart, AppState,
 };
 use crate::{
     edit::{merge_if_match, parse_rev, Change, DocChange, Edit},
@@ -31,10 +31,19 @@ pub async fn get(
     let options = read_options(&query)?;
     if let Some(which) = open_revs(&query)? {
         let latest = query.flag("latest", false)?;
+        // A multipart answer carries attachment bodies, as CouchDB's does.
+        let mixed = multipart::wants_mixed(&headers);
+        let options = ReadOptions {
+            attachments: options.attachments || mixed,
+            ..options
+        };
         let answers = state
             .store
             .open_revs(&target.db, &target.id, which, latest, options)
             .await?;
+        if mixed {
+            return Ok(multipart::mixed(&answers));
+        }
         return Ok(Json(answers).into_response());
     }
     let (doc, rev) = state
@@ -52,11 +61,13 @@ pub async fn get(
 }
 
 /// The options of a document read; `meta=true` stands for the three
-/// revision-tree members at once, as in CouchDB.
+/// revision-tree members at once, as in CouchDB. `atts_since` (the revisions
+/// a replicator already has) inlines every attachment: more than CouchDB
+/// sends, never less.
 fn read_options(query: &QueryParams) -> Result<ReadOptions, ApiError> {
     let meta = query.flag("meta", false)?;
     Ok(ReadOptions {
-        attachments: query.flag("attachments", false)?,
+        attachments: query.flag("attachments", false)? || query.get("atts_since").is_some(),
         revs: query.flag("revs", false)?,
         revs_info: meta || query.flag("revs_info", false)?,
         conflicts: meta || query.flag("conflicts", false)?,
@@ -65,8 +76,7 @@ fn read_options(query: &QueryParams) -> Result<ReadOptions, ApiError> {
 }
 
 /// `open_revs=all` or `open_revs=["1-a", ...]`, refused as CouchDB refuses it.
-/// The answer is JSON whatever `Accept` says (CouchDB can also answer
-/// `multipart/mixed`).
+/// The answer is JSON unless `Accept` asks for `multipart/mixed` only.
 fn open_revs(query: &QueryParams) -> Result<Option<OpenRevs>, ApiError> {
     let Some(text) = query.get("open_revs") else {
         return Ok(None);
@@ -90,7 +100,8 @@ fn open_revs(query: &QueryParams) -> Result<Option<OpenRevs>, ApiError> {
 }
 
 /// `PUT /{db}/{id}`: create or update. Any content type is read as JSON, as
-/// CouchDB does (so plain `curl -d` works).
+/// CouchDB does (so plain `curl -d` works), except `multipart/related`: the
+/// document with its attachments as parts, as CouchDB's replicator sends it.
 pub async fn put(
     State(state): State<AppState>,
     target: DocTarget,
@@ -99,21 +110,29 @@ pub async fn put(
     body: Body,
 ) -> Result<Response, ApiError> {
     check_doc_id(&target.id)?;
-    let multipart = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/")
-        });
-    if multipart {
+        .unwrap_or_default()
+        .to_owned();
+    let related = multipart::is_related(&content_type);
+    if !related
+        && content_type
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("multipart/")
+    {
         return Err(ApiError::BadContentType(
-            "Multipart documents are not supported; send attachments inline as base64".to_owned(),
+            "Only multipart/related documents are supported".to_owned(),
         ));
     }
     let bytes = read_limited(&headers, body, state.limits.max_request_bytes).await?;
-    let edit = Edit::from_json(parse_json(&bytes)?, Some(&target.id), &state.limits)?;
+    let doc = if related {
+        multipart::document(&content_type, &bytes)?
+    } else {
+        parse_json(&bytes)?
+    };
+    let edit = Edit::from_json(doc, Some(&target.id), &state.limits)?;
     if !query.flag("new_edits", true)? {
         let edit = edit.with_request_rev(query.rev()?, None)?;
         let named = edit.revisions.as_ref().and_then(|path| path.first());

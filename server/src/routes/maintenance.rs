@@ -1,4 +1,5 @@
-//! Per-database upkeep: `GET/PUT /{db}/_revs_limit` and `POST /{db}/_compact`.
+//! Per-database upkeep: `GET/PUT /{db}/_revs_limit`, `POST /{db}/_compact`
+//! and `POST /{db}/_ensure_full_commit`.
 
 use axum::{
     body::Body,
@@ -49,4 +50,18 @@ pub async fn compact(
     require_json(&headers)?;
     state.store.compact(&db).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"ok": true}))))
+}
+
+/// `POST /{db}/_ensure_full_commit`, which CouchDB's replicator calls before
+/// each checkpoint. Every commit here is durable already (`synchronous=FULL`),
+/// so it only checks the database exists and answers as CouchDB does.
+pub async fn ensure_full_commit(
+    State(state): State<AppState>,
+    DbTarget(db): DbTarget,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    state.store.update_seq(&db).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"ok": true, "instance_start_time": "0"})),
+    ))
 }

@@ -10,6 +10,7 @@ pub mod docs;
 pub mod extract;
 pub mod feed;
 pub mod maintenance;
+pub mod multipart;
 pub mod revs_diff;
 pub mod security;
 pub mod server;
@@ -95,6 +96,10 @@ pub fn routes(state: AppState) -> Router {
             get(maintenance::get_revs_limit).put(maintenance::put_revs_limit),
         )
         .route("/{db}/_compact", post(maintenance::compact))
+        .route(
+            "/{db}/_ensure_full_commit",
+            post(maintenance::ensure_full_commit),
+        )
         .route("/{db}/_changes", get(changes::get).post(changes::post))
         .route("/{db}/_socket", get(socket::open))
         .route("/{db}/_security", get(security::get).put(security::put))
