@@ -35,6 +35,9 @@ pub struct Edit {
     pub base: Option<Revision>,
     /// What changes.
     pub change: Change,
+    /// The history given with `_revisions` (newest first), which replicated
+    /// writes graft into the revision tree; interactive writes ignore it.
+    pub revisions: Option<Vec<Revision>>,
 }
 
 /// What an [`Edit`] does.
@@ -127,6 +130,7 @@ impl Edit {
         url_id: Option<&str>,
         limits: &Limits,
     ) -> Result<Edit, ApiError> {
+        let revisions = crate::revisions::parse_revisions(&value)?;
         let doc = Document::from_json(value)?;
         if let Some(id) = &doc.id {
             validate_doc_id(id)?;
@@ -155,6 +159,7 @@ impl Edit {
                 body: doc.body,
                 attachments,
             }),
+            revisions,
         })
     }
 

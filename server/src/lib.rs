@@ -13,6 +13,7 @@ pub mod cors;
 pub mod edit;
 pub mod error;
 pub mod notify;
+pub mod revisions;
 pub mod routes;
 pub mod sessions;
 pub mod state;

@@ -335,6 +335,10 @@ async fn bad_input_is_refused_like_couchdb() {
         }
     }
     let multipart = server
+        .raw(Method::PUT, "/db/a", "multipart/mixed; boundary=x", "--x--")
+        .await;
+    assert_error(multipart, 415, "bad_content_type");
+    let empty_related = server
         .raw(
             Method::PUT,
             "/db/a",
@@ -342,7 +346,7 @@ async fn bad_input_is_refused_like_couchdb() {
             "--x--",
         )
         .await;
-    assert_error(multipart, 415, "bad_content_type");
+    assert_error(empty_related, 400, "bad_request");
     assert_error(server.get("/db/a?rev=bad").await, 400, "bad_request");
     assert_error(server.delete("/db/a?rev=bad").await, 400, "bad_request");
     assert_error(

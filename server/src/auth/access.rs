@@ -69,8 +69,15 @@ pub fn need(method: &Method, matched: &str, id: Option<&str>) -> Need {
             Method::POST => Need::MemberWriting,
             _ => Need::ServerAdmin,
         },
-        "/{db}/_all_docs" | "/{db}/_bulk_get" | "/{db}/_changes" | "/{db}/_socket" => Need::Member,
+        "/{db}/_all_docs"
+        | "/{db}/_bulk_get"
+        | "/{db}/_changes"
+        | "/{db}/_socket"
+        | "/{db}/_revs_diff"
+        | "/{db}/_ensure_full_commit" => Need::Member,
         "/{db}/_bulk_docs" => Need::MemberWriting,
+        "/{db}/_revs_limit" if reading => Need::Member,
+        "/{db}/_revs_limit" | "/{db}/_compact" => Need::DbAdmin,
         "/{db}/_security" if reading => Need::Member,
         "/{db}/_security" => Need::DbAdmin,
         "/{db}/_design/{name}" | "/{db}/_design/{name}/{*att}" if reading => Need::Member,

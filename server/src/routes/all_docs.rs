@@ -85,7 +85,8 @@ fn parse_query(query: &QueryParams, keys: Option<Vec<String>>) -> Result<AllDocs
         include_docs: query.flag("include_docs", false)?,
         doc_options: ReadOptions {
             attachments: query.flag("attachments", false)?,
-            revs: false,
+            conflicts: query.flag("conflicts", false)?,
+            ..ReadOptions::default()
         },
     })
 }

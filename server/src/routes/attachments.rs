@@ -86,6 +86,7 @@ pub async fn put(
             name: target.name,
             upload: Upload::new(content_type, data),
         },
+        revisions: None,
     };
     let rev = apply_single(&state, &target.db, edit).await?;
     Ok(write_response(StatusCode::CREATED, target.id, rev))
@@ -104,6 +105,7 @@ pub async fn delete(
         id: target.id.clone(),
         base,
         change: Change::DeleteAttachment { name: target.name },
+        revisions: None,
     };
     let rev = apply_single(&state, &target.db, edit).await?;
     Ok(write_response(StatusCode::OK, target.id, rev))

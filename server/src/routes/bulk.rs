@@ -149,7 +149,9 @@ pub async fn bulk_get(
     let options = ReadOptions {
         attachments: query.flag("attachments", false)?,
         revs: query.flag("revs", false)?,
+        ..ReadOptions::default()
     };
+    let latest = query.flag("latest", false)?;
     let bytes = read_limited(&headers, body, state.limits.max_request_bytes).await?;
     let request = parse_object(&bytes)?;
     let Some(Value::Array(docs)) = request.get("docs") else {
@@ -200,14 +202,18 @@ pub async fn bulk_get(
         .iter()
         .filter_map(|s| s.as_ref().ok().cloned())
         .collect();
-    let mut found = state.store.bulk_get(&db, refs, options).await?.into_iter();
+    let mut found = state
+        .store
+        .bulk_get(&db, refs, latest, options)
+        .await?
+        .into_iter();
     let results = slots
         .into_iter()
         .map(|slot| match slot {
             Err(result) => result,
             Ok(reference) => BulkGetResult {
                 id: reference.id,
-                docs: found.next().into_iter().collect(),
+                docs: found.next().unwrap_or_default(),
             },
         })
         .collect();

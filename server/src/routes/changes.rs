@@ -112,12 +112,13 @@ async fn handle(
 ) -> Result<Response, ApiError> {
     let kind = feed_kind(query)?;
     let since = parse_since(query)?;
-    match query.get("style") {
-        None | Some("main_only" | "all_docs") => {}
+    let all_leaves = match query.get("style") {
+        None | Some("main_only") => false,
+        Some("all_docs") => true,
         Some(other) => {
             return Err(ApiError::BadRequest(format!("Invalid style: {other:?}")));
         }
-    }
+    };
     let doc_ids = match query.get("filter") {
         None => None,
         Some("_doc_ids") => Some(doc_ids.ok_or_else(|| {
@@ -147,9 +148,11 @@ async fn handle(
         limit: query.uint("limit")?,
         descending: query.flag("descending", false)?,
         include_docs: query.flag("include_docs", false)?,
+        all_leaves,
         doc_options: ReadOptions {
             attachments: query.flag("attachments", false)?,
-            revs: false,
+            conflicts: query.flag("conflicts", false)?,
+            ..ReadOptions::default()
         },
         doc_ids,
     };

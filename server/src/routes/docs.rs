@@ -7,17 +7,18 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
+use serde_json::Value;
 use tidesync_engine::{protocol::wire::WriteOk, validate_doc_id, Revision};
 
 use super::{
     body::{parse_json, read_limited, require_json},
     extract::{if_match, DbTarget, DocTarget, QueryParams},
-    AppState,
+    multipart, AppState,
 };
 use crate::{
-    edit::{merge_if_match, Change, DocChange, Edit},
+    edit::{merge_if_match, parse_rev, Change, DocChange, Edit},
     error::ApiError,
-    store::ReadOptions,
+    store::{OpenRevs, ReadOptions},
 };
 
 /// `GET /{db}/{id}` (and `HEAD`): the current revision, or `?rev=`.
@@ -27,15 +28,24 @@ pub async fn get(
     query: QueryParams,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if query.get("open_revs").is_some() {
-        return Err(ApiError::BadRequest(
-            "open_revs is not supported; use _bulk_get".to_owned(),
-        ));
+    let options = read_options(&query)?;
+    if let Some(which) = open_revs(&query)? {
+        let latest = query.flag("latest", false)?;
+        // A multipart answer carries attachment bodies, as CouchDB's does.
+        let mixed = multipart::wants_mixed(&headers);
+        let options = ReadOptions {
+            attachments: options.attachments || mixed,
+            ..options
+        };
+        let answers = state
+            .store
+            .open_revs(&target.db, &target.id, which, latest, options)
+            .await?;
+        if mixed {
+            return Ok(multipart::mixed(&answers));
+        }
+        return Ok(Json(answers).into_response());
     }
-    let options = ReadOptions {
-        attachments: query.flag("attachments", false)?,
-        revs: query.flag("revs", false)?,
-    };
     let (doc, rev) = state
         .store
         .get_doc(&target.db, &target.id, query.rev()?, options)
@@ -50,8 +60,48 @@ pub async fn get(
     Ok(([(header::ETAG, etag)], Json(doc)).into_response())
 }
 
+/// The options of a document read; `meta=true` stands for the three
+/// revision-tree members at once, as in CouchDB. `atts_since` (the revisions
+/// a replicator already has) inlines every attachment: more than CouchDB
+/// sends, never less.
+fn read_options(query: &QueryParams) -> Result<ReadOptions, ApiError> {
+    let meta = query.flag("meta", false)?;
+    Ok(ReadOptions {
+        attachments: query.flag("attachments", false)? || query.get("atts_since").is_some(),
+        revs: query.flag("revs", false)?,
+        revs_info: meta || query.flag("revs_info", false)?,
+        conflicts: meta || query.flag("conflicts", false)?,
+        deleted_conflicts: meta || query.flag("deleted_conflicts", false)?,
+    })
+}
+
+/// `open_revs=all` or `open_revs=["1-a", ...]`, refused as CouchDB refuses it.
+/// The answer is JSON unless `Accept` asks for `multipart/mixed` only.
+fn open_revs(query: &QueryParams) -> Result<Option<OpenRevs>, ApiError> {
+    let Some(text) = query.get("open_revs") else {
+        return Ok(None);
+    };
+    if text == "all" {
+        return Ok(Some(OpenRevs::All));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|_| ApiError::invalid_json())?;
+    let Value::Array(items) = value else {
+        return Err(ApiError::invalid_rev());
+    };
+    let revs = items
+        .iter()
+        .map(|item| {
+            item.as_str()
+                .ok_or_else(ApiError::invalid_rev)
+                .and_then(parse_rev)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(OpenRevs::Listed(revs)))
+}
+
 /// `PUT /{db}/{id}`: create or update. Any content type is read as JSON, as
-/// CouchDB does (so plain `curl -d` works).
+/// CouchDB does (so plain `curl -d` works), except `multipart/related`: the
+/// document with its attachments as parts, as CouchDB's replicator sends it.
 pub async fn put(
     State(state): State<AppState>,
     target: DocTarget,
@@ -60,24 +110,33 @@ pub async fn put(
     body: Body,
 ) -> Result<Response, ApiError> {
     check_doc_id(&target.id)?;
-    let multipart = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/")
-        });
-    if multipart {
+        .unwrap_or_default()
+        .to_owned();
+    let related = multipart::is_related(&content_type);
+    if !related
+        && content_type
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("multipart/")
+    {
         return Err(ApiError::BadContentType(
-            "Multipart documents are not supported; send attachments inline as base64".to_owned(),
+            "Only multipart/related documents are supported".to_owned(),
         ));
     }
     let bytes = read_limited(&headers, body, state.limits.max_request_bytes).await?;
-    let edit = Edit::from_json(parse_json(&bytes)?, Some(&target.id), &state.limits)?;
+    let doc = if related {
+        multipart::document(&content_type, &bytes)?
+    } else {
+        parse_json(&bytes)?
+    };
+    let edit = Edit::from_json(doc, Some(&target.id), &state.limits)?;
     if !query.flag("new_edits", true)? {
         let edit = edit.with_request_rev(query.rev()?, None)?;
-        let rev = edit.base.clone().ok_or_else(|| {
+        let named = edit.revisions.as_ref().and_then(|path| path.first());
+        let rev = named.or(edit.base.as_ref()).cloned().ok_or_else(|| {
             ApiError::BadRequest(
                 "When `new_edits: false`, the document needs `_rev` specified".to_owned(),
             )
@@ -119,6 +178,7 @@ pub async fn delete(
             deleted: true,
             ..DocChange::default()
         }),
+        revisions: None,
     };
     let rev = apply_single(&state, &target.db, edit).await?;
     Ok(write_response(StatusCode::OK, target.id, rev))

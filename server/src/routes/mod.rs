@@ -9,6 +9,9 @@ pub mod db;
 pub mod docs;
 pub mod extract;
 pub mod feed;
+pub mod maintenance;
+pub mod multipart;
+pub mod revs_diff;
 pub mod security;
 pub mod server;
 pub mod session;
@@ -87,6 +90,16 @@ pub fn routes(state: AppState) -> Router {
         .route("/{db}/_all_docs", get(all_docs::get).post(all_docs::post))
         .route("/{db}/_bulk_docs", post(bulk::bulk_docs))
         .route("/{db}/_bulk_get", post(bulk::bulk_get))
+        .route("/{db}/_revs_diff", post(revs_diff::post))
+        .route(
+            "/{db}/_revs_limit",
+            get(maintenance::get_revs_limit).put(maintenance::put_revs_limit),
+        )
+        .route("/{db}/_compact", post(maintenance::compact))
+        .route(
+            "/{db}/_ensure_full_commit",
+            post(maintenance::ensure_full_commit),
+        )
         .route("/{db}/_changes", get(changes::get).post(changes::post))
         .route("/{db}/_socket", get(socket::open))
         .route("/{db}/_security", get(security::get).put(security::put))

@@ -1,6 +1,7 @@
 //! One page of a `_changes` feed, read from a single snapshot.
 //!
-//! Each document appears once, at the seq of its latest write, as in CouchDB.
+//! Each document appears once, at the seq of its latest write (a graft into
+//! its revision tree counts), as in CouchDB.
 
 use rusqlite::{params, Connection};
 use serde_json::Value;
@@ -9,7 +10,7 @@ use tidesync_engine::protocol::wire::{ChangeRow, RevRef, Seq};
 use super::{
     render::{render, ReadOptions},
     rows::{self, parse_rev, to_i64, to_u64},
-    Store, StoreError, StoreResult,
+    tree, Store, StoreError, StoreResult,
 };
 
 /// What a `_changes` request asks for, once parsed.
@@ -23,6 +24,9 @@ pub struct ChangesQuery {
     pub descending: bool,
     /// Add each document's current revision as `doc`.
     pub include_docs: bool,
+    /// `style=all_docs`: list every leaf in `changes` (winner first), not
+    /// only the winner.
+    pub all_leaves: bool,
     /// How to render included documents.
     pub doc_options: ReadOptions,
     /// Only these documents (`filter=_doc_ids`).
@@ -94,10 +98,18 @@ fn read_page(conn: &Connection, db_id: i64, query: &ChangesQuery) -> StoreResult
         } else {
             None
         };
+        let changes = if query.all_leaves {
+            tree::leaves(conn, db_id, &id)?
+                .into_iter()
+                .map(|leaf| RevRef { rev: leaf.rev })
+                .collect()
+        } else {
+            vec![RevRef { rev }]
+        };
         page_rows.push(ChangeRow {
             seq: Seq(Value::from(to_u64(seq)?)),
             id,
-            changes: vec![RevRef { rev }],
+            changes,
             deleted,
             doc,
         });

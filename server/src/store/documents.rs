@@ -8,7 +8,7 @@ use tidesync_engine::{
 };
 
 pub use super::render::ReadOptions;
-use super::{local, render::render, rows, Store, StoreResult};
+use super::{local, open_revs::latest_of, render::render, rows, Store, StoreResult};
 use crate::{edit::is_local, error::ApiError};
 
 /// One reference of a `_bulk_get` request that parsed.
@@ -49,19 +49,41 @@ impl Store {
         .await
     }
 
-    /// Answers each reference of a `_bulk_get`, in order.
+    /// Answers each reference of a `_bulk_get`, in order; with `latest`, a
+    /// revision that has descendants is answered with the leaves below it.
     pub async fn bulk_get(
         &self,
         db: &str,
         refs: Vec<BulkGetRef>,
+        latest: bool,
         options: ReadOptions,
-    ) -> StoreResult<Vec<BulkGetDoc>> {
+    ) -> StoreResult<Vec<Vec<BulkGetDoc>>> {
         let db = db.to_owned();
         self.read(move |tx| {
             let db_id = rows::db_id(tx, &db)?;
-            refs.into_iter()
-                .map(|r| bulk_get_one(tx, db_id, r, options))
-                .collect()
+            let mut answers = Vec::with_capacity(refs.len());
+            for reference in refs {
+                let revs = match &reference.rev {
+                    Some(rev) if latest && !is_local(&reference.id) => {
+                        latest_of(tx, db_id, &reference.id, vec![rev.clone()])?
+                    }
+                    _ => Vec::new(),
+                };
+                if revs.is_empty() {
+                    answers.push(vec![bulk_get_one(tx, db_id, reference, options)?]);
+                    continue;
+                }
+                let mut docs = Vec::with_capacity(revs.len());
+                for rev in revs {
+                    let one = BulkGetRef {
+                        id: reference.id.clone(),
+                        rev: Some(rev),
+                    };
+                    docs.push(bulk_get_one(tx, db_id, one, options)?);
+                }
+                answers.push(docs);
+            }
+            Ok(answers)
         })
         .await
     }

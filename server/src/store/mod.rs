@@ -9,15 +9,21 @@
 mod all_docs;
 mod attachments;
 mod changes;
+mod compact;
 mod databases;
 mod documents;
 mod local;
 mod meta;
+mod migrations;
+mod open_revs;
 mod render;
 mod replicated;
+mod revs_diff;
+mod revs_limit;
 mod rows;
 mod schema;
 mod security;
+mod tree;
 mod writes;
 
 use std::{
@@ -33,7 +39,9 @@ use crate::{auth::security::Security, error::ApiError, notify::Notifier};
 pub use all_docs::AllDocsQuery;
 pub use attachments::AttachmentBytes;
 pub use changes::{ChangesPage, ChangesQuery};
+pub use compact::Compacted;
 pub use documents::{BulkGetRef, ReadOptions};
+pub use open_revs::OpenRevs;
 pub use replicated::Refusal;
 pub use writes::EditResult;
 
@@ -87,8 +95,8 @@ impl Store {
     pub fn open(data_dir: &Path, notifier: Notifier) -> StoreResult<Store> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(DB_FILE);
-        let writer = open_connection(&path)?;
-        schema::migrate(&writer)?;
+        let mut writer = open_connection(&path)?;
+        schema::migrate(&mut writer)?;
         let security = security::load_all(&writer)?;
         tracing::info!(path = %path.display(), "storage opened");
         Ok(Store {

@@ -1,23 +1,28 @@
 //! Replicated writes (`_bulk_docs` with `new_edits: false`): documents arrive
-//! with the revision they already have elsewhere and are stored as is.
+//! with the revision they already have elsewhere, and its history in
+//! `_revisions`, and are grafted into the revision tree as they are.
 //!
-//! The history here is a single line per document, so a replicated revision
-//! that loses against the current one is kept (readable with `?rev=`) but does
-//! not become a conflict branch; the winner is chosen as CouchDB chooses:
-//! live before deleted, then the higher generation, then the higher hash.
+//! The history joins the tree at the newest revision the tree already holds;
+//! above it, the ancestors this server never saw are recorded by id alone and
+//! the new revision becomes a leaf. A history that joins nowhere starts a new
+//! branch. Either way concurrent branches are all kept, and the winner is
+//! chosen by CouchDB's rule ([`tree::winner_first`]).
 
 use std::collections::BTreeMap;
 
 use rusqlite::Connection;
 use tidesync_engine::protocol::wire::AttachmentInfo;
 
+use tidesync_engine::Revision;
+
 use super::{
     attachments::store_blob,
-    rows::{self, Current, RevisionRow},
-    Store, StoreResult,
+    revs_limit,
+    rows::{self, RevisionRow},
+    tree, Store, StoreResult,
 };
 use crate::{
-    edit::{is_local, AttachmentEdit, Change, Edit},
+    edit::{is_local, AttachmentEdit, Change, Edit, Upload},
     error::ApiError,
 };
 
@@ -73,25 +78,96 @@ fn store_one(
     seq: &mut u64,
     edit: Edit,
 ) -> StoreResult<Result<(), ApiError>> {
-    let (Some(rev), Change::Document(change)) = (edit.base, edit.change) else {
-        return Ok(Err(ApiError::BadRequest(
-            "When `new_edits: false`, the document needs `_rev` specified".to_owned(),
-        )));
+    let path = match (edit.revisions, edit.base) {
+        (Some(path), _) if !path.is_empty() => path,
+        (_, Some(rev)) => vec![rev],
+        _ => return Ok(Err(needs_rev())),
     };
-    if rows::has_revision(conn, db_id, &edit.id, &rev)? {
+    let Change::Document(change) = edit.change else {
+        return Ok(Err(needs_rev()));
+    };
+    let fresh = tree::new_in_path(&path, |rev| rows::has_revision(conn, db_id, &edit.id, rev))?;
+    if fresh == 0 {
+        // Already in the tree: replication is idempotent.
         return Ok(Ok(()));
     }
-    let current = rows::current(conn, db_id, &edit.id)?;
-    let current_row = match &current {
-        Some(cur) => rows::revision(conn, db_id, &edit.id, &cur.rev)?,
-        None => None,
+    let rev = path[0].clone();
+    let metas = match attachment_metas(
+        conn,
+        db_id,
+        &edit.id,
+        &path[fresh..],
+        &rev,
+        change.attachments,
+    )? {
+        Ok(resolved) => resolved,
+        Err(refusal) => return Ok(Err(refusal)),
     };
-    let mut metas: BTreeMap<String, AttachmentInfo> = BTreeMap::new();
+    let (metas, uploads) = metas;
+    for upload in &uploads {
+        store_blob(conn, db_id, &upload.digest, &upload.data)?;
+    }
+    // Ancestors this server never had are recorded by id, oldest first, so
+    // each one's parent is in place before it.
+    for index in (1..fresh).rev() {
+        rows::insert_stub(conn, db_id, &edit.id, &path[index], path.get(index + 1))?;
+    }
+    let row = RevisionRow {
+        rev,
+        parent: path.get(1).cloned(),
+        deleted: change.deleted,
+        body: change.body,
+        attachments: metas,
+    };
+    rows::insert_revision(conn, db_id, &edit.id, &row)?;
+    revs_limit::prune(conn, db_id, &edit.id)?;
+    *seq += 1;
+    tree::settle(conn, db_id, &edit.id, *seq)?;
+    Ok(Ok(()))
+}
+
+fn needs_rev() -> ApiError {
+    ApiError::BadRequest("When `new_edits: false`, the document needs `_rev` specified".to_owned())
+}
+
+type Metas = (BTreeMap<String, AttachmentInfo>, Vec<Upload>);
+
+/// Attachment metadata of a grafted revision: new bytes as given, and stubs
+/// taken from the nearest ancestor this server has the body of (`known`, the
+/// part of the history already in the tree), or else from the winner.
+fn attachment_metas(
+    conn: &Connection,
+    db_id: i64,
+    doc_id: &str,
+    known: &[Revision],
+    rev: &Revision,
+    attachments: BTreeMap<String, AttachmentEdit>,
+) -> StoreResult<Result<Metas, ApiError>> {
+    let mut metas = BTreeMap::new();
     let mut uploads = Vec::new();
-    for (name, att) in change.attachments {
+    let mut sources: Option<Vec<RevisionRow>> = None;
+    for (name, att) in attachments {
         match att {
             AttachmentEdit::Keep => {
-                match current_row.as_ref().and_then(|r| r.attachments.get(&name)) {
+                if sources.is_none() {
+                    let mut rows_found = Vec::new();
+                    for ancestor in known {
+                        if let Some(row) = rows::revision(conn, db_id, doc_id, ancestor)? {
+                            rows_found.push(row);
+                        }
+                    }
+                    if let Some(current) = rows::current(conn, db_id, doc_id)? {
+                        if let Some(row) = rows::revision(conn, db_id, doc_id, &current.rev)? {
+                            rows_found.push(row);
+                        }
+                    }
+                    sources = Some(rows_found);
+                }
+                let kept = sources
+                    .iter()
+                    .flatten()
+                    .find_map(|row| row.attachments.get(&name));
+                match kept {
                     Some(kept) => {
                         metas.insert(name, kept.clone());
                     }
@@ -118,54 +194,5 @@ fn store_one(
             }
         }
     }
-    for upload in &uploads {
-        store_blob(conn, db_id, &upload.digest, &upload.data)?;
-    }
-    let row = RevisionRow {
-        rev: rev.clone(),
-        parent: None,
-        deleted: change.deleted,
-        body: change.body,
-        attachments: metas,
-    };
-    rows::insert_revision(conn, db_id, &edit.id, &row)?;
-    let incoming = Current {
-        rev,
-        deleted: row.deleted,
-    };
-    let winner = match current {
-        Some(cur) if wins(&cur, &incoming) => cur,
-        _ => incoming,
-    };
-    *seq += 1;
-    rows::set_current(conn, db_id, &edit.id, &winner, *seq)?;
-    Ok(Ok(()))
-}
-
-/// CouchDB's winning-revision order: live beats deleted, then the higher
-/// generation, then the higher hash.
-fn wins(a: &Current, b: &Current) -> bool {
-    let key = |c: &Current| (!c.deleted, c.rev.generation(), c.rev.hash().to_owned());
-    key(a) > key(b)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tidesync_engine::Revision;
-
-    fn state(rev: &str, deleted: bool) -> Current {
-        Current {
-            rev: rev.parse::<Revision>().expect("rev"),
-            deleted,
-        }
-    }
-
-    #[test]
-    fn winner_order() {
-        assert!(wins(&state("1-a", false), &state("5-z", true)));
-        assert!(wins(&state("3-a", false), &state("2-z", false)));
-        assert!(wins(&state("3-b", false), &state("3-a", false)));
-        assert!(!wins(&state("3-a", false), &state("3-b", false)));
-    }
+    Ok(Ok((metas, uploads)))
 }

@@ -57,7 +57,6 @@ pub(crate) fn set_update_seq(conn: &Connection, db_id: i64, seq: u64) -> StoreRe
     Ok(())
 }
 
-/// The current state of a document, if it was ever written.
 /// The revision a read asked for, or else the current revision of a live
 /// document (404 `missing` or `deleted` otherwise), as CouchDB answers GETs.
 pub(crate) fn requested_or_current(
@@ -76,6 +75,7 @@ pub(crate) fn requested_or_current(
     }
 }
 
+/// The current state of a document, if it was ever written.
 pub(crate) fn current(conn: &Connection, db_id: i64, doc_id: &str) -> StoreResult<Option<Current>> {
     let row: Option<(String, bool)> = conn
         .prepare_cached("SELECT rev, deleted FROM docs WHERE db_id = ?1 AND doc_id = ?2")?
@@ -113,7 +113,7 @@ pub(crate) fn set_current(
     Ok(())
 }
 
-/// A stored revision, if it is kept.
+/// A stored revision, if its body is kept (stubs count as missing).
 pub(crate) fn revision(
     conn: &Connection,
     db_id: i64,
@@ -124,7 +124,7 @@ pub(crate) fn revision(
     let raw: Option<Raw> = conn
         .prepare_cached(
             "SELECT parent, deleted, body, attachments FROM revs
-             WHERE db_id = ?1 AND doc_id = ?2 AND rev = ?3",
+             WHERE db_id = ?1 AND doc_id = ?2 AND rev = ?3 AND stub = 0",
         )?
         .query_row(params![db_id, doc_id, rev.to_string()], |row| {
             Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
@@ -145,7 +145,8 @@ pub(crate) fn revision(
     }))
 }
 
-/// Stores a revision; storing the same revision twice keeps the first copy.
+/// Stores a revision as a new leaf of its document's tree (its parent stops
+/// being one); storing the same revision twice keeps the first copy.
 pub(crate) fn insert_revision(
     conn: &Connection,
     db_id: i64,
@@ -158,8 +159,9 @@ pub(crate) fn insert_revision(
         Some(serde_json::to_string(&row.attachments).map_err(corrupt)?)
     };
     conn.prepare_cached(
-        "INSERT OR IGNORE INTO revs (db_id, doc_id, rev, parent, deleted, body, attachments)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR IGNORE INTO revs
+             (db_id, doc_id, rev, parent, deleted, body, attachments, leaf, stub)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 0)",
     )?
     .execute(params![
         db_id,
@@ -170,10 +172,48 @@ pub(crate) fn insert_revision(
         Value::Object(row.body.clone()).to_string(),
         attachments,
     ])?;
+    unmark_leaf(conn, db_id, doc_id, row.parent.as_ref())
+}
+
+/// Records an ancestor known only by id (from a replicated `_revisions`
+/// history): it has a child, so it is no leaf, and it has no body.
+pub(crate) fn insert_stub(
+    conn: &Connection,
+    db_id: i64,
+    doc_id: &str,
+    rev: &Revision,
+    parent: Option<&Revision>,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO revs
+             (db_id, doc_id, rev, parent, deleted, body, attachments, leaf, stub)
+         VALUES (?1, ?2, ?3, ?4, 0, '{}', NULL, 0, 1)",
+    )?
+    .execute(params![
+        db_id,
+        doc_id,
+        rev.to_string(),
+        parent.map(Revision::to_string)
+    ])?;
+    unmark_leaf(conn, db_id, doc_id, parent)
+}
+
+fn unmark_leaf(
+    conn: &Connection,
+    db_id: i64,
+    doc_id: &str,
+    rev: Option<&Revision>,
+) -> StoreResult<()> {
+    if let Some(rev) = rev {
+        conn.prepare_cached(
+            "UPDATE revs SET leaf = 0 WHERE db_id = ?1 AND doc_id = ?2 AND rev = ?3 AND leaf = 1",
+        )?
+        .execute(params![db_id, doc_id, rev.to_string()])?;
+    }
     Ok(())
 }
 
-/// Whether a revision of a document is stored.
+/// Whether a revision is in a document's tree (stubs included).
 pub(crate) fn has_revision(
     conn: &Connection,
     db_id: i64,

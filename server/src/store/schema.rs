@@ -1,8 +1,10 @@
 //! The SQLite schema and the connection settings that make commits durable.
 //!
-//! One file holds every database. A document's current state lives in `docs`
-//! (whose `seq` column is the `_changes` feed: each document once, at its latest
-//! write), every revision's body in `revs`, attachment bytes once per digest in
+//! One file holds every database. A document's current state (its winning
+//! revision) lives in `docs` (whose `seq` column is the `_changes` feed: each
+//! document once, at its latest write), its revision tree in `revs` (every
+//! revision with its `parent`, whether it is a `leaf`, and its body unless it
+//! is a `stub` known only by id), attachment bytes once per digest in
 //! `blobs`, and `_local/` documents, which have no history, in `local_docs`.
 //! A database's `_security` object is in `security` (no row: admins only),
 //! and server-wide values such as the session secret in `meta`.
@@ -76,7 +78,9 @@ pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Creates the tables if they do not exist yet.
-pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(SCHEMA)
+/// Creates the tables if they do not exist yet, then upgrades files written
+/// by earlier releases in place (see [`super::migrations`]).
+pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(SCHEMA)?;
+    super::migrations::upgrade(conn)
 }

@@ -12,8 +12,9 @@ use tidesync_engine::{
 
 use super::{
     attachments::store_blob,
-    local,
+    local, revs_limit,
     rows::{self, Current, RevisionRow},
+    tree::{self, Leaf},
     Store, StoreResult,
 };
 use crate::{
@@ -74,7 +75,8 @@ fn apply_one(conn: &Connection, db_id: i64, seq: &mut u64, edit: Edit) -> StoreR
             return Ok(Err(refusal));
         }
     }
-    let parent = match base_revision(current.as_ref(), edit.base.as_ref()) {
+    let leaves = tree::leaves(conn, db_id, &edit.id)?;
+    let parent = match base_revision(&leaves, edit.base.as_ref()) {
         Ok(parent) => parent,
         Err(refusal) => return Ok(Err(refusal)),
     };
@@ -103,26 +105,27 @@ fn apply_one(conn: &Connection, db_id: i64, seq: &mut u64, edit: Edit) -> StoreR
         attachments: change.attachments,
     };
     rows::insert_revision(conn, db_id, &edit.id, &row)?;
+    revs_limit::prune(conn, db_id, &edit.id)?;
     *seq += 1;
-    let state = Current {
-        rev: rev.clone(),
-        deleted: row.deleted,
-    };
-    rows::set_current(conn, db_id, &edit.id, &state, *seq)?;
+    tree::settle(conn, db_id, &edit.id, *seq)?;
     Ok(Ok(rev))
 }
 
-/// CouchDB's rule for interactive edits: a new document needs no revision, an
-/// existing live one needs its current revision, and a tombstone may be
-/// overwritten with or without it (the new revision extends the tombstone).
+/// CouchDB's rule for interactive edits, given the document's leaves (winner
+/// first): a new document needs no revision; an existing one needs one of its
+/// leaves (not only the winner: editing a conflict branch is how it is
+/// resolved); a deleted document may be written without one, extending the
+/// winning tombstone.
 pub(crate) fn base_revision(
-    current: Option<&Current>,
+    leaves: &[Leaf],
     base: Option<&Revision>,
 ) -> Result<Option<Revision>, ApiError> {
-    match (current, base) {
+    match (leaves.first(), base) {
         (None, None) => Ok(None),
-        (Some(cur), None) if cur.deleted => Ok(Some(cur.rev.clone())),
-        (Some(cur), Some(base)) if &cur.rev == base => Ok(Some(cur.rev.clone())),
+        (Some(winner), None) if winner.deleted => Ok(Some(winner.rev.clone())),
+        (Some(_), Some(base)) if leaves.iter().any(|leaf| &leaf.rev == base) => {
+            Ok(Some(base.clone()))
+        }
         _ => Err(ApiError::Conflict),
     }
 }
@@ -258,32 +261,47 @@ mod tests {
 
     #[test]
     fn revision_rules() {
-        let live = Current {
+        let live = [Leaf {
             rev: rev("2-b"),
             deleted: false,
-        };
-        let tomb = Current {
+        }];
+        let tomb = [Leaf {
             rev: rev("3-c"),
             deleted: true,
-        };
-        assert_eq!(base_revision(None, None), Ok(None));
+        }];
+        let conflicted = [
+            Leaf {
+                rev: rev("2-b"),
+                deleted: false,
+            },
+            Leaf {
+                rev: rev("2-a"),
+                deleted: false,
+            },
+        ];
+        assert_eq!(base_revision(&[], None), Ok(None));
         assert_eq!(
-            base_revision(None, Some(&rev("1-a"))),
+            base_revision(&[], Some(&rev("1-a"))),
             Err(ApiError::Conflict)
         );
-        assert_eq!(base_revision(Some(&live), None), Err(ApiError::Conflict));
+        assert_eq!(base_revision(&live, None), Err(ApiError::Conflict));
         assert_eq!(
-            base_revision(Some(&live), Some(&rev("1-a"))),
+            base_revision(&live, Some(&rev("1-a"))),
             Err(ApiError::Conflict)
         );
         assert_eq!(
-            base_revision(Some(&live), Some(&rev("2-b"))),
+            base_revision(&live, Some(&rev("2-b"))),
             Ok(Some(rev("2-b")))
         );
-        assert_eq!(base_revision(Some(&tomb), None), Ok(Some(rev("3-c"))));
+        assert_eq!(base_revision(&tomb, None), Ok(Some(rev("3-c"))));
         assert_eq!(
-            base_revision(Some(&tomb), Some(&rev("3-c"))),
+            base_revision(&tomb, Some(&rev("3-c"))),
             Ok(Some(rev("3-c")))
+        );
+        // Any leaf may be edited, the losing one too.
+        assert_eq!(
+            base_revision(&conflicted, Some(&rev("2-a"))),
+            Ok(Some(rev("2-a")))
         );
     }
 }
