@@ -128,7 +128,7 @@ pub async fn put(
     }
     let bytes = read_limited(&headers, body, state.limits.max_request_bytes).await?;
     let doc = if related {
-        multipart::document(&content_type, &bytes)?
+        multipart::document(&content_type, &bytes, state.limits.max_attachment_bytes)?
     } else {
         parse_json(&bytes)?
     };

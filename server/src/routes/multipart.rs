@@ -57,8 +57,14 @@ pub fn is_related(content_type: &str) -> bool {
 }
 
 /// The document of a `multipart/related` body, with every `follows`
-/// attachment given its part's bytes inline.
-pub fn document(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
+/// attachment given its part's bytes inline. A part sent gzip-encoded (as
+/// CouchDB sends compressible types such as text and JSON) is inflated,
+/// refused past `max_attachment_bytes` once inflated.
+pub fn document(
+    content_type: &str,
+    body: &[u8],
+    max_attachment_bytes: usize,
+) -> Result<Value, ApiError> {
     let boundary = boundary(content_type)?;
     let mut parts = split(body, boundary.as_bytes())?.into_iter();
     let (_, first) = parts
@@ -82,22 +88,47 @@ pub fn document(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
                 continue;
             }
             let encoding = att.get("encoding").and_then(Value::as_str);
-            if encoding.is_some_and(|e| e != "identity") {
-                // Storing compressed bytes as the attachment would corrupt it.
-                return Err(ApiError::BadContentType(format!(
-                    "attachment {name} is sent {}-encoded; only identity parts are accepted",
-                    encoding.unwrap_or_default()
-                )));
-            }
+            let gzipped = match encoding {
+                None | Some("identity") => false,
+                Some("gzip") => true,
+                Some(other) => {
+                    // Storing encoded bytes as the attachment would corrupt it.
+                    return Err(ApiError::BadContentType(format!(
+                        "attachment {name} is sent {other}-encoded; only identity and gzip parts are accepted"
+                    )));
+                }
+            };
             let data = named
                 .remove(name)
                 .or_else(|| unnamed.next())
                 .ok_or_else(|| bad(&format!("no multipart part for attachment {name}")))?;
+            let data = if gzipped {
+                gunzip(data, max_attachment_bytes)
+                    .map_err(|reason| bad(&format!("attachment {name}: {reason}")))?
+            } else {
+                data.to_vec()
+            };
             let content_type = att.get("content_type").cloned().unwrap_or(Value::Null);
-            *att = json!({"content_type": content_type, "data": encode_base64(data)});
+            *att = json!({"content_type": content_type, "data": encode_base64(&data)});
         }
     }
     Ok(doc)
+}
+
+/// The bytes of a gzip part, at most `limit` of them once inflated (a small
+/// part must not inflate past what the server stores).
+fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    flate2::read::GzDecoder::new(data)
+        .take(cap)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("not valid gzip ({e})"))?;
+    if out.len() > limit {
+        return Err(format!("inflates past the {limit}-byte attachment limit"));
+    }
+    Ok(out)
 }
 
 fn bad(reason: &str) -> ApiError {
@@ -181,16 +212,51 @@ mod tests {
 \"a.txt\":{\"follows\":true,\"content_type\":\"text/plain\"}}}\r\n\
 --abc\r\nContent-Disposition: attachment; filename=\"b.txt\"\r\n\r\nbee\r\n\
 --abc\r\nContent-Disposition: attachment; filename=\"a.txt\"\r\n\r\nay\r\n--abc--";
-        let doc = document("multipart/related; boundary=\"abc\"", body).expect("parses");
+        let doc = document("multipart/related; boundary=\"abc\"", body, 1024).expect("parses");
         assert_eq!(doc["_attachments"]["a.txt"]["data"], encode_base64(b"ay"));
         assert_eq!(doc["_attachments"]["b.txt"]["data"], encode_base64(b"bee"));
-        assert!(document("multipart/related", body).is_err());
-        assert!(document("multipart/related; boundary=zzz", body).is_err());
-        let gzipped =
-            b"--abc\r\n\r\n{\"_attachments\":{\"a\":{\"follows\":true,\"encoding\":\"gzip\"}}}\r\n\
---abc\r\n\r\nxx\r\n--abc--";
+        assert!(document("multipart/related", body, 1024).is_err());
+        assert!(document("multipart/related; boundary=zzz", body, 1024).is_err());
+    }
+
+    /// A body with one attachment part sent with `encoding` and `bytes`.
+    fn encoded(encoding: &str, bytes: &[u8]) -> Vec<u8> {
+        let mut body = format!(
+            "--abc\r\n\r\n{{\"_attachments\":{{\"a\":{{\"follows\":true,\"encoding\":\"{encoding}\"}}}}}}\r\n--abc\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n--abc--");
+        body
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).expect("compresses");
+        encoder.finish().expect("compressed")
+    }
+
+    #[test]
+    fn gzip_parts_are_inflated_within_the_attachment_limit() {
+        let text = b"the same line again and again\n".repeat(40);
+        let content_type = "multipart/related; boundary=abc";
+        let doc = document(content_type, &encoded("gzip", &gzip(&text)), 4096).expect("inflates");
+        assert_eq!(doc["_attachments"]["a"]["data"], encode_base64(&text));
+        // Past the limit once inflated, however small the part.
+        let bomb = gzip(&vec![0u8; 100_000]);
+        assert!(bomb.len() < 1_000);
         assert!(matches!(
-            document("multipart/related; boundary=abc", gzipped),
+            document(content_type, &encoded("gzip", &bomb), 4096),
+            Err(ApiError::BadRequest(reason)) if reason.contains("limit")
+        ));
+        // Not gzip at all, and an encoding the server does not know.
+        assert!(matches!(
+            document(content_type, &encoded("gzip", b"plain"), 4096),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            document(content_type, &encoded("deflate", b"xx"), 4096),
             Err(ApiError::BadContentType(_))
         ));
     }
