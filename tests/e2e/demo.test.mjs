@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launch, artifacts, root, eventually, serverDocs } from './harness.mjs';
+import { startServer, launch, artifacts, root, eventually, serverDocs, lacks } from './harness.mjs';
 import { isOptimisedBuild, noisePng } from './demo-support.mjs';
 import { provision } from '../../scripts/demo-setup.mjs';
 
@@ -198,7 +198,7 @@ test('each device signs in as its person to the shared database, which refuses a
   await context.close();
 });
 
-test('the server hands the demo the optimised package build', { timeout: 120000 }, async () => {
+test('the server hands the demo the optimised package build', { timeout: 120000, skip: lacks('responses') }, async () => {
   const { context, page } = await openDemo();
   const served = Buffer.from(await (await fetch(`${server.url}/_demo/pkg/tidesync_bg.wasm`)).arrayBuffer());
   assert.ok(served.equals(readFileSync(join(root, 'pkg', 'tidesync_bg.wasm'))), 'the server serves ./pkg');
@@ -247,7 +247,7 @@ test('an inspection created offline survives a reload, then syncs when the devic
   await context.close();
 });
 
-test('with the browser offline the page still loads (service worker) and the queue drains when back', { timeout: 120000 }, async () => {
+test('with the browser offline the page still loads (service worker) and the queue drains when back', { timeout: 120000, skip: lacks('offline-load') }, async () => {
   const { context, page } = await openDemo();
   await page.waitForSelector('html[data-offline-shell]', { timeout: 20000 });
   assert.equal(await page.getAttribute('html', 'data-offline-shell'), 'ready', 'the app shell is cached');
