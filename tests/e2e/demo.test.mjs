@@ -510,6 +510,9 @@ test('a photo added offline on device A waits to upload, reaches device B byte f
   assert.equal(await onA.locator('.photo-pending').textContent(), 'Waiting to upload');
   assert.equal(await onA.locator('.photo img').getAttribute('alt'), `Photo 1 of ${building}, waiting to upload`);
   await onA.locator('[data-sync=pending]').waitFor();
+  // The photo showed (and made the card pending) before the save: the save
+  // lands after the editor closes, and is waited for by what it shows.
+  await onA.locator('.notes', { hasText: 'The exit by the boiler is blocked.' }).waitFor();
   assert.equal(await onA.locator('.notes').textContent(), 'The exit by the boiler is blocked.');
   await page.waitForFunction((sel) => document.querySelector(sel)?.naturalWidth === 40, `[data-device=device-a] .inspection[data-id="${id}"] .photo img`);
   assert.equal(await shownPhotoSha(page, 'a', building), sha, 'device A shows the bytes it took');
