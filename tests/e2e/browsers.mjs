@@ -1,6 +1,6 @@
 // The browser engines the end-to-end suites run in, behind the small part of
-// Playwright's API they use (contexts, pages, `evaluate`, init scripts,
-// offline), so one set of test files serves all three:
+// Playwright's API they use (contexts with a viewport, pages, `evaluate`, init
+// scripts, offline, locators), so one set of test files serves all three:
 // - chromium: Debian's Chromium through playwright-core (the API itself);
 // - firefox: Debian's Firefox ESR through puppeteer-core over WebDriver BiDi
 //   (user contexts, preload scripts, offline emulation);
@@ -35,7 +35,7 @@ export function lacks(feature) {
     return 'WebKitWebDriver speaks classic WebDriver only (Debian builds it without BiDi), which cannot take a page offline';
   }
   if (feature === 'offline-load' && engine === 'firefox') {
-    return 'Firefox\'s offline emulation (WebDriver BiDi) never fires `online` at a page loaded while offline, which so never hears the network come back';
+    return 'Firefox\'s offline emulation (WebDriver BiDi) never fires `online` at a page loaded while offline, so such a page never hears the network come back';
   }
   if (feature === 'offline-load') return lacks('offline');
   if (feature === 'responses' && engine === 'webkit') {
