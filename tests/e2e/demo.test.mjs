@@ -148,7 +148,12 @@ async function makeConflict(page, building = 'Riverside clinic') {
 async function openConflict(page, building) {
   await card(page, 'b', building).locator('[data-action=resolve]').click();
   const dialog = page.locator('#conflict-dialog');
-  await dialog.waitFor();
+  // As for "new inspection": a click the app loses is kept with what the page showed and held.
+  await dialog.waitFor().catch(async (error) => {
+    await page.screenshot({ path: join(artifacts, 'demo-lost-click-resolve.png'), fullPage: true });
+    const held = await page.evaluate(async () => (await window.demo.devices['device-b'].db.conflicts()).map((c) => c.id));
+    throw new Error(`the conflict dialog did not open after "resolve" on device b; conflicts held: ${JSON.stringify(held)}; card: ${await card(page, 'b', building).getAttribute('data-id')}; page errors: ${JSON.stringify(page.errors)}; ${error.message}`);
+  });
   return dialog;
 }
 

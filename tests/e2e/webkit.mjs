@@ -79,6 +79,11 @@ class WebKitContext {
     await this.raw('POST', `${this.session}/timeouts`, { script: 300_000, pageLoad: 60_000 });
     this.spareWindow = await this.raw('GET', `${this.session}/window`);
     this.current = this.spareWindow;
+    // What the browser's own widgets take of a window, measured on the first
+    // one before any resize (a page learns of a resize a moment after it).
+    const rect = await this.raw('GET', `${this.session}/window/rect`);
+    const [w, h] = await this.raw('POST', `${this.session}/execute/sync`, { script: 'return [innerWidth, innerHeight]', args: [] });
+    this.chrome = { width: rect.width - w, height: rect.height - h };
   }
 
   /** One WebDriver command; its `value`, or a thrown error with the driver's message. */
@@ -217,17 +222,18 @@ class WebKitPage {
 
   /**
    * Sizes the window so that the page's viewport is `width`×`height` CSS
-   * pixels: the window's size less what the browser's own widgets take.
+   * pixels (the browser's own widgets besides), and waits until the page has
+   * that viewport.
    */
   async setViewportSize({ width, height }) {
+    const { chrome } = this.context;
+    await this.command('POST', '/window/rect', { width: width + chrome.width, height: height + chrome.height });
     const inner = () => this.command('POST', '/execute/sync', { script: 'return [innerWidth, innerHeight]', args: [] });
-    for (let [w, h] = [width, height], i = 0; i < 3; i++) {
-      await this.command('POST', '/window/rect', { width: w, height: h });
-      const [iw, ih] = await inner();
-      if (iw === width && ih === height) return;
-      [w, h] = [w + width - iw, h + height - ih];
+    const end = Date.now() + 10_000;
+    for (let seen = await inner(); seen[0] !== width || seen[1] !== height; seen = await inner()) {
+      if (Date.now() > end) throw new Error(`WebKit: the viewport could not be set to ${width}×${height}: it is ${seen.join('×')}`);
+      await sleep(20);
     }
-    throw new Error(`WebKit: the viewport could not be set to ${width}×${height}: it is ${(await inner()).join('×')}`);
   }
 
   /** The locator layer's query (locators.mjs), run as one synchronous script. */
