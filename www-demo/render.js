@@ -112,7 +112,17 @@ export function renderInspections(list, docs, { pendingIds, conflictIds, photosO
     list.replaceChildren(h('li', { class: 'empty' }, 'No inspections yet. Create one here, or sync to get the other device\u2019s.'));
     return;
   }
-  list.replaceChildren(...sorted.map((doc) => inspectionCard(doc, state(doc._id), photosOf.get(doc._id) ?? [], actions)));
+  // A card that would look the same is kept, not replaced: sync events
+  // re-render the list, and a tap on a card whose button is replaced between
+  // press and release is lost.
+  const shown = new Map([...list.children].map((li) => [li.dataset.id, li]));
+  const cards = sorted.map((doc) => {
+    const card = inspectionCard(doc, state(doc._id), photosOf.get(doc._id) ?? [], actions);
+    const old = shown.get(doc._id);
+    return old?.isEqualNode(card) ? old : card;
+  });
+  if (cards.length === list.children.length && cards.every((card, i) => card === list.children[i])) return;
+  list.replaceChildren(...cards);
 }
 
 const OUTBOX_STATE = { queued: 'Queued', inFlight: 'Sending', rejected: 'Rejected' };
