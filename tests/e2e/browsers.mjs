@@ -80,6 +80,9 @@ export async function launchBrowser() {
 
 // ---- Firefox (puppeteer-core, WebDriver BiDi) ----
 
+/** Firefox's console message for a connection it could not open (not an exception). */
+const FIREFOX_NETWORK_LOG = /^Firefox can.t establish a connection to the server at /;
+
 async function launchFirefox() {
   const { default: puppeteer } = await import('puppeteer-core');
   const browser = await puppeteer.launch({
@@ -157,7 +160,17 @@ class FirefoxPage {
   }
 
   on(event, handler) {
-    this.page.on(event, handler);
+    if (event !== 'pageerror') {
+      this.page.on(event, handler);
+      return;
+    }
+    // Over BiDi, puppeteer reports the browser's own console errors as page
+    // errors too, among them a WebSocket that could not connect (a server
+    // restarting under the page). Playwright's `pageerror`, which the suites
+    // are written against, is an uncaught exception only: those are passed on.
+    this.page.on(event, (error) => {
+      if (!FIREFOX_NETWORK_LOG.test(error?.message ?? '')) handler(error);
+    });
   }
 
   screenshot({ path, fullPage }) {
