@@ -4,30 +4,9 @@
 
 mod common;
 
-use common::{assert_error, TestServer};
+use common::{assert_error, trees::seed_conflicts, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-/// The tree CouchDB's documentation draws for a conflict: `1-aaa` with two
-/// children, one of them deleted below, plus an unrelated root `1-zzz`.
-async fn seed_conflicts(server: &TestServer) {
-    server.create_db("db").await;
-    let (status, rows) = server
-        .post(
-            "/db/_bulk_docs",
-            json!({"new_edits": false, "docs": [
-                {"_id": "d", "_rev": "2-bbb", "v": "b",
-                 "_revisions": {"start": 2, "ids": ["bbb", "aaa"]}},
-                {"_id": "d", "_rev": "2-ccc", "v": "c",
-                 "_revisions": {"start": 2, "ids": ["ccc", "aaa"]}},
-                {"_id": "d", "_rev": "3-ddd", "_deleted": true,
-                 "_revisions": {"start": 3, "ids": ["ddd", "ccc"]}},
-                {"_id": "d", "_rev": "1-zzz", "v": "z"}
-            ]}),
-        )
-        .await;
-    assert_eq!((status, rows), (StatusCode::CREATED, json!([])));
-}
 
 fn leaves(row: &Value) -> Vec<&str> {
     row["changes"]

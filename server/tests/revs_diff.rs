@@ -4,30 +4,14 @@
 
 mod common;
 
-use common::{assert_error, TestServer};
+use common::{assert_error, trees::seed_conflicts, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-/// `1-aaa` (stub) with children `2-bbb` and `2-ccc`, `3-ddd` deleted on top
-/// of `2-ccc`, and an unrelated root `1-zzz`.
+/// A server holding `common::trees`'s conflicted document.
 async fn seeded() -> TestServer {
     let server = TestServer::start().await;
-    server.create_db("db").await;
-    let (status, _) = server
-        .post(
-            "/db/_bulk_docs",
-            json!({"new_edits": false, "docs": [
-                {"_id": "d", "_rev": "2-bbb", "v": "b",
-                 "_revisions": {"start": 2, "ids": ["bbb", "aaa"]}},
-                {"_id": "d", "_rev": "2-ccc", "v": "c",
-                 "_revisions": {"start": 2, "ids": ["ccc", "aaa"]}},
-                {"_id": "d", "_rev": "3-ddd", "_deleted": true,
-                 "_revisions": {"start": 3, "ids": ["ddd", "ccc"]}},
-                {"_id": "d", "_rev": "1-zzz", "v": "z"}
-            ]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    seed_conflicts(&server).await;
     server
 }
 

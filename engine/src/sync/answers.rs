@@ -7,8 +7,18 @@ use super::{IssueCode, SyncIssue};
 use crate::{
     event::RejectReason,
     http::{HttpRequest, HttpResponse, Method, TransportError},
-    protocol::wire::{BulkDocsResult, CouchError},
+    protocol::wire::{BulkDocsResult, BulkGetResponse, CouchError},
 };
+
+/// A `_bulk_get` answer, or the issue that ends the cycle when the server
+/// refused the request or answered something else.
+pub(super) fn bulk_get_answer(response: &HttpResponse) -> Result<BulkGetResponse, SyncIssue> {
+    if response.status != 200 {
+        return Err(server_issue(response));
+    }
+    serde_json::from_str(&response.body)
+        .map_err(|_| protocol_issue("_bulk_get answered with an unexpected body"))
+}
 
 pub(super) fn row_id(row: &BulkDocsResult) -> Option<&String> {
     match row {

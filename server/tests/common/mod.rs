@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod hostile;
+pub mod trees;
 
 use std::{path::Path, time::Duration};
 

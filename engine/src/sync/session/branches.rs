@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use super::{Phase, Step, SyncSession};
 use crate::{
     http::HttpResponse,
-    protocol::wire::{BulkGetDoc, BulkGetRef, BulkGetRequest, BulkGetResponse, ChangeRow, Seq},
+    protocol::wire::{BulkGetDoc, BulkGetRef, BulkGetRequest, ChangeRow, Seq},
     sync::{
-        answers::{post, protocol_issue, server_issue},
+        answers::{bulk_get_answer, post},
         plan::{losing_leaves, Plan, RemoteDoc},
     },
 };
@@ -47,16 +47,9 @@ impl SyncSession {
         last_seq: Seq,
         response: HttpResponse,
     ) -> Step {
-        let parsed = (response.status == 200)
-            .then(|| serde_json::from_str::<BulkGetResponse>(&response.body).ok())
-            .flatten();
-        let Some(parsed) = parsed else {
-            let issue = if response.status == 200 {
-                protocol_issue("_bulk_get answered with an unexpected body")
-            } else {
-                server_issue(&response)
-            };
-            return self.fail(issue, Vec::new());
+        let parsed = match bulk_get_answer(&response) {
+            Ok(parsed) => parsed,
+            Err(issue) => return self.fail(issue, Vec::new()),
         };
         let branches = parsed
             .results

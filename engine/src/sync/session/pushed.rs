@@ -6,9 +6,9 @@ use crate::{
     event::RejectReason,
     http::HttpResponse,
     outbox::OutboxMessage,
-    protocol::wire::{BulkDocsResult, BulkGetDoc, BulkGetRef, BulkGetRequest, BulkGetResponse},
+    protocol::wire::{BulkDocsResult, BulkGetDoc, BulkGetRef, BulkGetRequest},
     sync::{
-        answers::{post, protocol_issue, reject_reason, row_id, server_issue},
+        answers::{bulk_get_answer, post, protocol_issue, reject_reason, row_id, server_issue},
         plan::{Plan, PushResult, RemoteDoc},
     },
 };
@@ -102,17 +102,12 @@ impl SyncSession {
         mut results: Vec<(OutboxMessage, PushResult)>,
         response: HttpResponse,
     ) -> Step {
-        let parsed = (response.status == 200)
-            .then(|| serde_json::from_str::<BulkGetResponse>(&response.body).ok())
-            .flatten();
-        let Some(parsed) = parsed else {
-            let issue = if response.status == 200 {
-                protocol_issue("_bulk_get answered with an unexpected body")
-            } else {
-                server_issue(&response)
-            };
-            let in_flight = results.into_iter().map(|(m, _)| m).collect();
-            return self.fail(issue, in_flight);
+        let parsed = match bulk_get_answer(&response) {
+            Ok(parsed) => parsed,
+            Err(issue) => {
+                let in_flight = results.into_iter().map(|(m, _)| m).collect();
+                return self.fail(issue, in_flight);
+            }
         };
         for (message, result) in &mut results {
             if !matches!(result, PushResult::Conflict(_)) {
