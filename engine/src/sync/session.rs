@@ -4,19 +4,20 @@
 
 mod branches;
 mod pipeline;
+mod pull;
 mod pushed;
 
 use std::collections::{HashMap, VecDeque};
 
 use super::{
-    answers::{protocol_issue, server_issue, transport_issue, unreadable_row_issue},
-    plan::{losing_leaves, Applied, Plan, PushResult},
+    answers::{server_issue, transport_issue, unreadable_row_issue},
+    plan::{Applied, Plan, PushResult},
     IssueCode, SyncConfig, SyncIssue, SyncReport,
 };
 use crate::{
     http::{HttpRequest, HttpResponse, Method, TransportError},
     outbox::{MessageState, OutboxMessage},
-    protocol::wire::{ChangeRow, ChangesResponse, Seq},
+    protocol::wire::{ChangeRow, Seq},
     Revision,
 };
 
@@ -258,27 +259,6 @@ impl SyncSession {
         }
     }
 
-    fn pull(&mut self) -> Step {
-        self.phase = Phase::Pull;
-        Step::Send(self.pull_request())
-    }
-
-    /// The `_changes` request for the page after `since`.
-    fn pull_request(&self) -> HttpRequest {
-        let mut request = HttpRequest::new(Method::Get, "_changes");
-        if let Some(since) = &self.since {
-            request.query.push(("since".into(), since.to_query()));
-        }
-        request
-            .query
-            .push(("limit".into(), self.config.pull_page.to_string()));
-        request.query.push(("include_docs".into(), "true".into()));
-        // Documents with other live leaves name them, so that no branch made
-        // by another replicator stays hidden behind the winner.
-        request.query.push(("conflicts".into(), "true".into()));
-        request
-    }
-
     /// Takes the results of a [`Step::ApplyAndSend`]: the plan's, as
     /// [`on_applied`](Self::on_applied) would, then the answer, as
     /// [`on_response`](Self::on_response) would, unless the cycle ended
@@ -362,40 +342,6 @@ impl SyncSession {
             Phase::FetchBranches { rows, last_seq } => self.on_branches(rows, last_seq, response),
             Phase::Pull => self.on_changes(response),
             Phase::Settling | Phase::Finishing | Phase::LoadingAttachments(_) => self.finish(),
-        }
-    }
-
-    fn on_changes(&mut self, response: HttpResponse) -> Step {
-        if response.status != 200 {
-            return self.fail(server_issue(&response), Vec::new());
-        }
-        let Ok(page) = serde_json::from_str::<ChangesResponse>(&response.body) else {
-            return self.fail(
-                protocol_issue("_changes answered with an unexpected body"),
-                Vec::new(),
-            );
-        };
-        self.phase = Phase::Pull;
-        self.page_len = page.results.len();
-        self.since = Some(page.last_seq.clone());
-        let mut rows = page.results;
-        if !self.acked.is_empty() {
-            rows.retain(|row| !self.pushed_here(row));
-        }
-        self.page_ready(rows, page.last_seq)
-    }
-
-    /// True for a change that is this cycle's own push coming back: its only
-    /// leaf is the revision the server gave that push (a document with other
-    /// live leaves is applied, so that its branches reach the app).
-    fn pushed_here(&self, row: &ChangeRow) -> bool {
-        let branched = row
-            .doc
-            .as_ref()
-            .is_some_and(|doc| !losing_leaves(doc).is_empty());
-        match (self.acked.get(&row.id), row.changes.as_slice()) {
-            (Some(acked), [only]) => only.rev == *acked && !branched,
-            _ => false,
         }
     }
 }
